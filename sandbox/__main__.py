@@ -1,0 +1,86 @@
+"""python -m sandbox: a stand-in Keyfactor Command on this machine, for the suite and for newcomers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from .app import PASSWORD_ENV, Sandbox
+from .faults import REGISTRY, ActiveFaults
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]",
+                        help="reproduce a documented failure (repeatable); --list-faults shows them")
+    parser.add_argument("--list-faults", action="store_true")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--state-dir", type=Path, help="where to keep keys, tickets and logs (default: temp)")
+    parser.add_argument("--ready-file", type=Path, help="write a JSON handshake here once serving")
+    parser.add_argument("--basic-only", action="store_true", help="no Kerberos realm, Basic only")
+    parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
+    args = parser.parse_args(argv)
+
+    if args.list_faults:
+        for fault in REGISTRY.values():
+            print(f"{fault.name:28} {fault.reproduces}")
+        return 0
+    try:
+        faults = ActiveFaults(args.fault)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+    state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
+    sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        sandbox.start()
+        if args.ready_file:
+            sandbox.write_ready(args.ready_file)
+        else:
+            _introduce(sandbox)
+        while not stop.wait(0.5):
+            if args.parent_pid and not _alive(args.parent_pid):
+                break
+    finally:
+        sandbox.stop()
+        if not args.state_dir:
+            shutil.rmtree(state_dir, ignore_errors=True)
+    return 0
+
+
+def _introduce(sandbox: Sandbox) -> None:
+    env_file = sandbox.state_dir / "sandbox-run.toml"
+    env_file.write_text(sandbox.environment_toml())
+    print(f"Keyfactor Command sandbox at {sandbox.url}/KeyfactorAPI")
+    print(f"Faults: {', '.join(sandbox.faults.names()) or 'none'}")
+    for note in sandbox.notes:
+        print(f"Note: {note}")
+    print(f"Environment file: {env_file}")
+    print("In another shell (throwaway sandbox credentials):")
+    if sandbox.realm:
+        for name, value in sandbox.realm.environ.items():
+            print(f"  export {name}={value}")
+    print(f"  export {PASSWORD_ENV}={sandbox.password}")
+    print(f"  pytest --env {env_file}")
+    print("Ctrl-C stops it.", flush=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())

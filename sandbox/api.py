@@ -1,0 +1,104 @@
+"""The Keyfactor API (v1, 10.x era) routes, shaped by the vendor's OpenAPI document.
+
+Strictness kept on purpose (never easier than IIS + ASP.NET Web API):
+- `x-keyfactor-requested-with` is required on every operation (the spec marks it required);
+- `x-keyfactor-api-version` may be absent, "1" or "1.0";
+- no `X-Total-Count` header (unconfirmed for 10.x): clients must page until a short page;
+- date-times as .NET writes them, sometimes without a zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .faults import ActiveFaults
+from .web import Request, Response, Router, html_response, json_response
+
+HEALTHY_VERSION = "10.2.1.0"
+STALE_VERSION = "10.1.1.0"
+
+PROXY_SIGN_IN = """<!DOCTYPE html><html><head><title>Sign in - Corporate Web Gateway</title></head>
+<body><form method="post" action="/gateway/login"><h1>Sign in to continue</h1>
+<label>User name <input name="username"></label><label>Password <input type="password" name="password">
+</label><button>Sign in</button></form></body></html>"""
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return json_response(status, {"ErrorCode": code, "Message": message})
+
+
+def net_time(when: dt.datetime, zone: bool = True) -> str:
+    """.NET's round-trip format: 7 fractional digits; `Z` for UTC kinds, nothing for unspecified."""
+    text = when.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
+    return text + "Z" if zone else text
+
+
+@dataclass
+class KeyfactorApi:
+    router: Router
+    faults: ActiveFaults
+    base: str = "/KeyfactorAPI"
+    endpoints: list[str] = field(default_factory=list)
+
+    def mount(self) -> None:
+        self.router.front.append(self._proxy_front)
+        self.get("/Status/Endpoints", self.status_endpoints)
+        self.get("/License", self.license)
+
+    def get(self, path: str, handler: Callable[..., Response]) -> None:
+        self.route("GET", path, handler)
+
+    def route(self, method: str, path: str, handler: Callable[..., Response]) -> None:
+        self.endpoints.append(f"{method} {path}")
+
+        def guarded(request: Request, **params: str) -> Response:
+            problem = self._header_problem(request)
+            return problem or handler(request, **params)
+
+        self.router.add(method, self.base + path, guarded)
+
+    def _header_problem(self, request: Request) -> Response | None:
+        if not request.header("x-keyfactor-requested-with"):
+            return error(400, "0xA0110001", "The 'x-keyfactor-requested-with' header is required.")
+        version = request.header("x-keyfactor-api-version")
+        if version not in (None, "1", "1.0"):
+            return error(400, "0xA0110001", f"API version '{version}' is not supported.")
+        if request.method in ("POST", "PUT") and "json" not in (request.header("content-type") or ""):
+            return json_response(415, {"Message": "The request entity's media type is not supported."})
+        return None
+
+    def _proxy_front(self, request: Request) -> Response | None:
+        if self.faults.on("proxy-login-page") and request.path.lower().startswith(self.base.lower()):
+            return html_response(200, PROXY_SIGN_IN)
+        return None
+
+    def status_endpoints(self, request: Request) -> Response:
+        return json_response(200, sorted(self.endpoints))
+
+    def license(self, request: Request) -> Response:
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        expires = now + dt.timedelta(days=200)
+        version = STALE_VERSION if self.faults.on("version-mismatch") else HEALTHY_VERSION
+        return json_response(200, {
+            "KeyfactorVersion": version,
+            "LicenseData": {
+                "LicenseId": "5f1c2a9e-sandbox",
+                "Customer": {"Name": "Sandbox Corp", "Id": "1001"},
+                "IssuedDate": net_time(now - dt.timedelta(days=165), zone=False),
+                "ExpirationDate": net_time(expires, zone=False),
+                "LicensedProducts": [{
+                    "ProductId": "KeyfactorCommand",
+                    "DisplayName": "Keyfactor Command",
+                    "MajorRev": version.split(".")[0],
+                    "MinorRev": version.split(".")[1],
+                    "LicensedFeatures": [
+                        {"FeatureID": "Enrollment", "DisplayName": "Enrollment", "Enabled": True,
+                         "Quantity": 0, "ExpirationDate": net_time(expires, zone=False)},
+                        {"FeatureID": "Orchestrators", "DisplayName": "Orchestrators", "Enabled": True,
+                         "Quantity": 10000, "ExpirationDate": net_time(expires, zone=False)},
+                    ],
+                }],
+            },
+        })

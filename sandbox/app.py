@@ -1,0 +1,110 @@
+"""Assembles the sandbox: PKI, Kerberos realm, HTTPS server with its parts, and the environment
+file that points the suite at it."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import kdc
+from .api import KeyfactorApi
+from .faults import ActiveFaults
+from .pki import SandboxPKI
+from .web import Authenticator, Router, SandboxHTTPServer, reserve_port, serve, tls_context
+
+HOST = "localhost"  # the SPN is HTTP/localhost; the server binds 127.0.0.1
+DOMAIN = "SANDBOX"
+PASSWORD_ENV = "KF_SANDBOX_PASSWORD"
+
+
+@dataclass
+class Sandbox:
+    state_dir: Path
+    faults: ActiveFaults
+    kerberos: bool = True
+    port: int = 0
+    notes: list[str] = field(default_factory=list)
+    realm: kdc.Realm | None = None
+    server: SandboxHTTPServer | None = None
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+
+    @property
+    def url(self) -> str:
+        return f"https://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.pki = SandboxPKI.create()
+        self.chain, self.key, self.ca_bundle = self.pki.write_server_files(self.state_dir, [HOST, "127.0.0.1"])
+        if self.kerberos and not kdc.available():
+            self.kerberos = False
+            self.notes.append("Kerberos: MIT KDC binaries not found (krb5-kdc, krb5-admin-server, krb5-user); "
+                              "the sandbox serves Basic authentication only")
+        if self.kerberos:
+            self.realm = kdc.start(
+                self.state_dir / "kerberos", [HOST], self.password,
+                service_key=not self.faults.on("spn-missing"),
+            )
+            os.environ["KRB5_KTNAME"] = f"FILE:{self.realm.service_keytab}"
+            os.environ["KRB5_CONFIG"] = str(self.realm.krb5_config)
+            os.environ["KRB5RCACHETYPE"] = "none"
+        self.port = self.port or reserve_port()
+        router = Router()
+        KeyfactorApi(router, self.faults).mount()
+        auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
+        if not self.faults.on("api-down"):
+            self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,
+                                            tls_context(str(self.chain), str(self.key)))
+            serve(self.server)
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+        if self.realm:
+            kdc.stop(self.realm)
+
+    def environment_toml(self) -> str:
+        """An environment file for this run: what only exists at run time. Holds no secret."""
+        lines = [
+            "# Written by the Keyfactor Command sandbox for one run; it holds no secret.",
+            f"# Faults: {', '.join(self.faults.names()) or 'none'}",
+            "[command]",
+            f'url = "{self.url}"',
+            f"ca_bundle = {json.dumps(str(self.ca_bundle))}",
+            "",
+            "[auth]",
+            f'method = "{"kerberos" if self.kerberos else "basic"}"',
+            f'username = "{DOMAIN}\\\\{kdc.USER}"',
+            f'password_env = "{PASSWORD_ENV}"',
+        ]
+        if self.realm:
+            lines += [
+                f'principal = "{self.realm.user_principal}"',
+                f"ccache = {json.dumps(self.realm.environ['KRB5CCNAME'])}",
+                f"krb5_config = {json.dumps(str(self.realm.krb5_config))}",
+            ]
+        return "\n".join(lines) + "\n"
+
+    def write_ready(self, ready_file: Path) -> dict[str, object]:
+        env_file = self.state_dir / "sandbox-run.toml"
+        env_file.write_text(self.environment_toml())
+        ready = {
+            "url": self.url,
+            "env_file": str(env_file),
+            "kerberos": self.kerberos,
+            "faults": self.faults.names(),
+            "notes": self.notes,
+            "environ": {PASSWORD_ENV: self.password},
+            "pid": os.getpid(),
+            "started": time.time(),
+        }
+        tmp = ready_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(ready))
+        os.chmod(tmp, 0o600)
+        tmp.replace(ready_file)
+        return ready

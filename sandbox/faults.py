@@ -1,0 +1,81 @@
+"""The one registry of named faults.
+
+Each fault reproduces a failure the vendor documents. The sandbox's parts consult the active set
+(`faults.on("spn-missing")`); the self-tests read this registry to prove that each fault turns
+exactly its check red, with a message that names the cause. Adding a fault = one entry here,
+the behaviour in the part it affects, nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    reproduces: str  # the vendor-documented failure, in one sentence
+    marker: str  # the pytest marker selecting the checks this fault concerns
+    fails: tuple[str, ...]  # node ids (relative to the project) that must go red
+    says: str  # a phrase the one-line failure message must contain
+    takes_value: bool = False
+
+
+REGISTRY: dict[str, Fault] = {
+    f.name: f
+    for f in [
+        Fault(
+            "api-down",
+            "The IIS site does not answer: connection refused.",
+            marker="api",
+            fails=("smoke/test_api.py::test_the_api_answers_an_authenticated_request",),
+            says="connection refused",
+        ),
+        Fault(
+            "spn-missing",
+            "The app-pool account has no key for HTTP/<host>: Kerberos fails while Basic would work.",
+            marker="api",
+            fails=("smoke/test_api.py::test_the_api_answers_an_authenticated_request",),
+            says="setspn",
+        ),
+        Fault(
+            "proxy-login-page",
+            "A proxy answers the API with an HTML sign-in page and status 200.",
+            marker="api",
+            fails=("smoke/test_api.py::test_the_api_answers_an_authenticated_request",),
+            says="HTML page",
+        ),
+        Fault(
+            "version-mismatch",
+            "The licence still reports Keyfactor Command 10.1: the upgrade did not take.",
+            marker="api",
+            fails=("smoke/test_api.py::test_the_server_reports_the_expected_command_version",),
+            says="10.1",
+        ),
+    ]
+}
+
+
+class ActiveFaults:
+    """The faults this sandbox run reproduces, with their values (`slow-start=5`)."""
+
+    def __init__(self, specs: list[str] | None = None) -> None:
+        self._values: dict[str, str | None] = {}
+        for spec in specs or []:
+            name, _, value = spec.partition("=")
+            if name not in REGISTRY:
+                known = ", ".join(sorted(REGISTRY))
+                raise ValueError(f"unknown sandbox fault {name!r}; known faults: {known}")
+            if REGISTRY[name].takes_value and not value:
+                raise ValueError(f"sandbox fault {name} needs a value, e.g. {name}=5")
+            self._values[name] = value or None
+
+    def on(self, name: str) -> bool:
+        assert name in REGISTRY, f"fault {name!r} is not in the registry"
+        return name in self._values
+
+    def value(self, name: str) -> str | None:
+        return self._values.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._values)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sets up the suite on a fresh Debian/Ubuntu machine: system packages (Kerberos, Chromium, ODBC),
+# a virtualenv in .venv with the suite and its sandbox. `./setup.sh --dev` adds the self-test tools.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES=(
+  krb5-user krb5-kdc krb5-admin-server libkrb5-dev gcc   # Kerberos client; the sandbox's KDC; gssapi build
+  chromium                                               # the browser checks (Debian's build)
+  unixodbc unixodbc-dev tdsodbc freetds-bin              # pyodbc and the FreeTDS SQL Server driver
+  nodejs npm                                             # the Allure report command line
+)
+
+extra="sandbox"
+[ "${1:-}" = "--dev" ] && extra="dev"
+
+if command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+else
+  echo "setup: no apt-get here; install MIT Kerberos, Chromium (or Edge/Chrome), unixODBC + a SQL Server driver yourself"
+fi
+
+python="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[$extra]"
+echo "setup: ready (.venv)"

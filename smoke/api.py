@@ -1,0 +1,369 @@
+"""The Keyfactor API session: Keyfactor's headers, a timeout on every call, TLS always verified,
+Kerberos (mutually authenticated) or Basic, paging by the endpoint's query prefix, and odd answers
+turned into one-line errors. Knows nothing of pytest.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import evidence
+from .errors import (
+    ApiAuthenticationFailed,
+    ApiError,
+    ApiIntercepted,
+    ApiUnexpectedAnswer,
+    ApiUnreachable,
+    Blocked,
+    KerberosError,
+    SmokeError,
+)
+
+# requests-kerberos logs its failures itself; the client turns them into one-line errors instead.
+logging.getLogger("requests_kerberos").setLevel(logging.CRITICAL)
+
+KEYFACTOR_HEADERS = {
+    "x-keyfactor-requested-with": "APIClient",
+    "x-keyfactor-api-version": "1",
+    "Accept": "application/json",
+}
+
+# Query-parameter prefix per list endpoint in the 10.x OpenAPI document (keyfactor-api-notes §1.4).
+PAGING_PREFIX = {
+    "/Agents": "pq.",
+    "/Certificates": "pq.",
+    "/CertificateAuthority": "pq.",
+    "/CertificateCollections": "pq.",
+    "/OrchestratorJobs/JobHistory": "pq.",
+    "/OrchestratorJobs/ScheduledJobs": "pq.",
+    "/Templates": "sq.",
+    "/Reports": "query.",
+    "/Reports/Custom": "query.",
+    "/Alerts/Expiration": "pagedQuery.",
+    "/CertificateStoreTypes": "cstquery.",
+}
+
+_KRB5_OID = bytes.fromhex("2a864886f712010202")  # 1.2.840.113554.1.2.2 inside a SPNEGO token
+_TITLE = re.compile(rb"<title>\s*(.*?)\s*</title>", re.I | re.S)
+
+
+@dataclass
+class Exchange:
+    """One HTTP round trip, redacted, for the report."""
+
+    method: str
+    url: str
+    status: int
+    elapsed_ms: int
+    request_headers: dict[str, str]
+    response_headers: dict[str, str]
+    request_body: str
+    response_body: str
+
+    def as_text(self) -> str:
+        lines = [f"{self.method} {self.url}"]
+        lines += [f"{k}: {v}" for k, v in self.request_headers.items()]
+        if self.request_body:
+            lines += ["", self.request_body]
+        lines += ["", f"HTTP {self.status} ({self.elapsed_ms} ms)"]
+        lines += [f"{k}: {v}" for k, v in self.response_headers.items()]
+        lines += ["", self.response_body]
+        return evidence.redact("\n".join(lines))
+
+
+@dataclass
+class AuthConfig:
+    method: str  # "kerberos" | "basic"
+    username: str | None = None
+    password: str | None = None
+    principal: str | None = None
+    spn_host: str | None = None
+
+
+@dataclass
+class KeyfactorClient:
+    api_url: str
+    auth: AuthConfig
+    ca_bundle: str | None
+    timeout_s: float
+    preflight: Callable[[], None] | None = None  # runs before the first call (the Kerberos pre-check)
+    exchanges: list[Exchange] = field(default_factory=list)
+    scheme_used: str | None = None
+    blocked: SmokeError | None = None
+
+    def __post_init__(self) -> None:
+        self.api_url = self.api_url.rstrip("/")
+        self.host = urlsplit(self.api_url).hostname or ""
+        self.session = requests.Session()
+        self.session.headers.update(KEYFACTOR_HEADERS)
+        if self.ca_bundle is None:
+            # The OS trust store (Windows certificate store, macOS keychain, /etc/ssl) where internal CAs live.
+            self.session.mount("https://", _TruststoreAdapter())
+        self.session.auth = self._auth()
+
+    def _auth(self) -> Any:
+        if self.auth.method == "basic":
+            evidence.register_secret(self.auth.password)
+            return requests.auth.HTTPBasicAuth(self.auth.username or "", self.auth.password or "")
+        return _kerberos_auth(self.auth.spn_host, self.auth.principal)
+
+    @property
+    def verify(self) -> str | bool:
+        # Passed on every call: a session-level `verify` loses to REQUESTS_CA_BUNDLE (requests #3829).
+        return self.ca_bundle or True
+
+    # --- calls -------------------------------------------------------------------------------
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self._json(self.request("GET", path, params=params))
+
+    def post_json(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+        return self._json(self.request("POST", path, json_body=body, headers=headers))
+
+    def request(self, method: str, path: str, params: dict[str, Any] | None = None, json_body: Any = None,
+                headers: dict[str, str] | None = None, expect: tuple[int, ...] = (200, 204)) -> requests.Response:
+        if self.blocked:
+            raise Blocked(f"not run: the Keyfactor API failed earlier in this run — {self.blocked}")
+        try:
+            if self.preflight:
+                preflight, self.preflight = self.preflight, None
+                preflight()
+            return self._request(method, path, params, json_body, headers, expect)
+        except (KerberosError, ApiUnreachable, ApiAuthenticationFailed, ApiIntercepted) as exc:
+            self.blocked = exc  # the server or our credentials: every later call would meet the same
+            raise
+
+    def _request(self, method: str, path: str, params: dict[str, Any] | None, json_body: Any,
+                 headers: dict[str, str] | None, expect: tuple[int, ...]) -> requests.Response:
+        url = self.api_url + path
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, url, params=params, json=json_body, headers=headers, timeout=self.timeout_s,
+                verify=self.verify, allow_redirects=False,
+            )
+        except requests.exceptions.RequestException as exc:
+            intercepted = getattr(exc, "response", None)
+            if intercepted is not None and "json" not in intercepted.headers.get("Content-Type", ""):
+                # requests-kerberos refuses an answer that is not mutually authenticated: often not Keyfactor's.
+                raise ApiIntercepted(_intercepted(method, url, intercepted)) from None
+            raise self._unreachable(method, url, exc) from None
+        self._record(response, started)
+        if response.status_code in (401, 403):
+            raise self._refused(method, url, response)
+        if 300 <= response.status_code < 400:
+            where = response.headers.get("Location", "?")
+            raise ApiIntercepted(f"{method} {url} was redirected ({response.status_code}) to {where} — a sign-in "
+                                      "page or proxy is in the way; call the Keyfactor server directly")
+        if response.status_code not in expect:
+            raise ApiError(f"{method} {url} answered {response.status_code}: {_explain(response)}")
+        self.scheme_used = self.scheme_used or self._scheme(response)
+        return response
+
+    def pages(self, path: str, page_size: int = 100, query: str | None = None, sort_field: str | None = None,
+              prefix: str | None = None, max_pages: int = 10_000) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint, page by page, until a short page.
+
+        10.x does not promise a total-count header, so the end is a page with fewer than `page_size` items.
+        """
+        prefix = prefix or PAGING_PREFIX.get(path, "pq.")
+        for page in range(1, max_pages + 1):
+            params: dict[str, Any] = {f"{prefix}pageReturned": page, f"{prefix}returnLimit": page_size}
+            if query:
+                params[f"{prefix}queryString"] = query
+            if sort_field:
+                params[f"{prefix}sortField"] = sort_field
+                params[f"{prefix}sortAscending"] = 0
+            items = self.get_json(path, params)
+            if not isinstance(items, list):
+                raise ApiUnexpectedAnswer(f"GET {self.api_url}{path} page {page} answered {type(items).__name__}, "
+                                          "not a JSON list — check [command] api_path and the paging prefix")
+            yield from items
+            if len(items) < page_size:
+                return
+        raise ApiUnexpectedAnswer(f"GET {self.api_url}{path}: still full pages after {max_pages} pages — "
+                                  f"the server may ignore {prefix}pageReturned; check the paging prefix")
+
+    # --- interpretation ------------------------------------------------------------------------
+    def _json(self, response: requests.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        content_type = response.headers.get("Content-Type", "")
+        if "json" not in content_type:
+            intercepted = _intercepted(response.request.method or "", response.url, response)
+            if response.status_code == 200:
+                raise ApiIntercepted(intercepted)
+            raise ApiUnexpectedAnswer(intercepted)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiUnexpectedAnswer(f"{response.request.method} {response.url} answered {response.status_code} "
+                                      f"with malformed JSON: {_excerpt(response.text)!r}") from None
+
+    def _scheme(self, response: requests.Response) -> str | None:
+        sent = response.request.headers.get("Authorization", "")
+        scheme, _, token = sent.partition(" ")
+        if scheme == "Negotiate":
+            try:
+                raw = base64.b64decode(token)
+            except ValueError:
+                raw = b""
+            if raw.startswith(b"NTLMSSP"):
+                return "NTLM (inside Negotiate)"
+            return "Kerberos (Negotiate, mutually authenticated)" if _KRB5_OID in raw else "Negotiate"
+        return scheme or None
+
+    def _unreachable(self, method: str, url: str, exc: Exception) -> ApiUnreachable:
+        text = str(exc)
+        where = urlsplit(url).netloc
+        if isinstance(exc, requests.exceptions.SSLError):
+            if "CERTIFICATE_VERIFY_FAILED" in text and "match" in text.lower():
+                return ApiUnreachable(f"TLS: the certificate of {where} does not match that host name — use the "
+                                      "name the certificate was issued for in [command] url")
+            if "CERTIFICATE_VERIFY_FAILED" in text:
+                return ApiUnreachable(f"TLS: the certificate of {where} is not trusted — set [command] ca_bundle to "
+                                      "the PEM file of your internal root CA (verification is never switched off)")
+            return ApiUnreachable(f"TLS: handshake with {where} failed ({_short(text)}) — check the IIS https binding")
+        if isinstance(exc, requests.exceptions.Timeout):
+            return ApiUnreachable(f"Keyfactor API: no answer from {where} within {self.timeout_s:g}s — the server is "
+                                  "down, overloaded or a firewall drops the traffic (raise [command] timeout_s?)")
+        if "Connection refused" in text or "ConnectionRefused" in text:
+            return ApiUnreachable(f"Keyfactor API: connection refused by {where} — is IIS running and bound to that "
+                                  "port? (check the server, the site bindings and [command] url)")
+        if "Name or service not known" in text or "getaddrinfo failed" in text or "NameResolution" in text:
+            return ApiUnreachable(f"Keyfactor API: the host name in {url} does not resolve — check [command] url "
+                                  "and DNS")
+        if "MutualAuthenticationError" in type(exc).__name__ or "mutual" in text.lower():
+            return ApiUnreachable(f"Kerberos: the server's answer could not be mutually authenticated ({_short(text)})"
+                                  " — a proxy may be terminating the connection; call the server directly")
+        return ApiUnreachable(f"Keyfactor API: {method} {url} failed: {_short(text)}")
+
+    def _refused(self, method: str, url: str, response: requests.Response) -> ApiAuthenticationFailed:
+        offered = ", ".join(sorted({c.split(" ")[0].strip(",") for c in
+                                    response.headers.get("WWW-Authenticate", "").split(", ") if c})) or "none"
+        sent = response.request.headers.get("Authorization", "").split(" ")[0]
+        if response.status_code == 403:
+            return ApiAuthenticationFailed(f"{method} {url} answered 403: the account authenticated but lacks the "
+                                           "Keyfactor role permission for this call — grant it in Security Roles")
+        if self.auth.method == "basic":
+            return ApiAuthenticationFailed(f"Basic: {url} refused {self.auth.username} (401) — check the password in "
+                                           "the variable named by [auth] password_env and that IIS has Basic "
+                                           f"authentication enabled (server offers: {offered})")
+        if sent == "Negotiate":
+            return ApiAuthenticationFailed(f"Kerberos: the server refused our ticket for HTTP/{self.host} (401 after "
+                                           "Negotiate) — the app pool cannot decrypt it: check that the SPN is on the "
+                                           f"app-pool account (setspn -Q HTTP/{self.host}) and that the account's "
+                                           "key is current; Basic would show whether the account itself works")
+        if "Negotiate" not in offered:
+            return ApiAuthenticationFailed(f"Kerberos: {url} does not offer Negotiate (offers: {offered}) — enable "
+                                           "Windows Authentication with the Negotiate provider in IIS")
+        return ApiAuthenticationFailed(f"Kerberos: no ticket could be obtained for HTTP/{self.host}, so the request "
+                                       "went unauthenticated (401) — run kinit, or check the SPN (setspn -Q)")
+
+    def _record(self, response: requests.Response, started: float) -> None:
+        for leg in [*response.history, response]:
+            body = leg.request.body
+            request_body = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+            self.exchanges.append(Exchange(
+                method=leg.request.method or "",
+                url=leg.url,
+                status=leg.status_code,
+                elapsed_ms=int((time.monotonic() - started) * 1000),
+                request_headers=evidence.redact_headers(dict(leg.request.headers)),
+                response_headers=evidence.redact_headers(dict(leg.headers)),
+                request_body=evidence.redact(request_body)[:4000],
+                response_body=evidence.redact(leg.text)[:4000],
+            ))
+
+
+def _intercepted(method: str, url: str, response: requests.Response) -> str:
+    return (f"{method} {url} answered {response.status_code} with {_describe_body(response)} instead of the API's "
+            "JSON — a proxy, sign-in page or IIS error page is in the way; call the Keyfactor server directly "
+            "(check proxy settings / NO_PROXY and [command] url)")
+
+
+def _excerpt(text: str, size: int = 120) -> str:
+    return " ".join(text.split())[:size]
+
+
+def _short(text: str) -> str:
+    found = re.search(r"\]\s*([^\]()']{8,}?)\s*(?:\(|'|\)|$)", text)
+    return _excerpt(found.group(1) if found else text, 160)
+
+
+def _describe_body(response: requests.Response) -> str:
+    title = _TITLE.search(response.content[:4096])
+    kind = "an HTML page" if b"<html" in response.content[:2048].lower() else "a non-JSON body"
+    named = f" titled {title.group(1).decode('utf-8', 'replace')!r}" if title else ""
+    return f"{kind}{named} ({response.headers.get('Content-Type', 'no Content-Type')})"
+
+
+def _explain(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return _describe_body(response)
+    if isinstance(body, dict) and ("Message" in body or "ErrorCode" in body):
+        code = f"{body.get('ErrorCode')} " if body.get("ErrorCode") else ""
+        return f"{code}{body.get('Message', '')}".strip()
+    return _excerpt(json.dumps(body))
+
+
+def _kerberos_auth(spn_host: str | None, principal: str | None) -> requests.auth.AuthBase:
+    from requests_kerberos import REQUIRED, HTTPKerberosAuth
+    from requests_kerberos.exceptions import MutualAuthenticationError
+
+    class KerberosAuth(HTTPKerberosAuth):  # type: ignore[misc]
+        """Keeps the refused answer on the error, so that we can say what answered instead of the server."""
+
+        def handle_other(self, response: requests.Response) -> requests.Response:
+            try:
+                return super().handle_other(response)
+            except MutualAuthenticationError as exc:
+                exc.response = response
+                raise
+
+    # Error bodies stay readable: Keyfactor's {"ErrorCode", "Message"} is the most useful line we can show.
+    return KerberosAuth(mutual_authentication=REQUIRED, hostname_override=spn_host, principal=principal,
+                        sanitize_mutual_error_response=False)
+
+
+class _TruststoreAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        import truststore
+
+        kwargs["ssl_context"] = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def connect(settings: Any) -> KeyfactorClient:
+    """A client for the environment's API; with Kerberos, the ticket pre-check runs before its first call."""
+    from . import kerberos
+
+    auth = settings.auth
+    host = urlsplit(settings.command.url).hostname or ""
+    preflight = None
+    if auth.method == "kerberos":
+        kerberos.configure(auth.ccache, auth.krb5_config)
+
+        def preflight() -> None:
+            if auth.keytab:
+                kerberos.acquire_from_keytab(auth.principal, auth.keytab)
+            kerberos.precheck(auth.spn or host, auth.principal)
+
+        config = AuthConfig("kerberos", spn_host=auth.spn)
+    else:
+        config = AuthConfig("basic", username=auth.username, password=settings.password())
+    bundle = str(settings.command.ca_bundle) if settings.command.ca_bundle else None
+    return KeyfactorClient(settings.api_url, config, bundle, settings.command.timeout_s, preflight=preflight)

@@ -1,0 +1,80 @@
+"""Evidence for the report, and the one place that redacts it.
+
+Everything that reaches reports/ or the console passes through `redact`: known secret values
+(registered when they are read), Authorization headers, Kerberos tokens, PFX blobs and passwords,
+connection-string passwords.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_secrets: set[str] = set()
+
+_PATTERNS = [
+    (re.compile(r"(?i)\b(Authorization|Proxy-Authorization)(\"?\s*[:=]\s*\"?)(\w+)\s+[A-Za-z0-9+/=._~-]+"),
+     r"\1\2\3 <redacted>"),
+    (re.compile(r"(?i)\b(WWW-Authenticate\"?\s*[:=]\s*\"?Negotiate)\s+[A-Za-z0-9+/=]{16,}"), r"\1 <redacted>"),
+    (re.compile(r"(?i)(\"(?:Pkcs12Blob|Password|ExplicitPassword|SecretValue)\"\s*:\s*)\"[^\"]*\""),
+     r'\1"<redacted>"'),
+    (re.compile(r"(?i)\b(PWD|Password)\s*=\s*(\{[^}]*\}|[^;]*)"), r"\1=<redacted>"),
+    (re.compile(r"-----BEGIN (?:[A-Z ]*)PRIVATE KEY-----.*?-----END (?:[A-Z ]*)PRIVATE KEY-----", re.S),
+     "<private key redacted>"),
+]
+
+
+def register_secret(value: str | None) -> None:
+    """Remembers a secret value so that it is masked wherever it would appear."""
+    if value and len(value) >= 4:
+        _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, "<redacted>")
+    return text
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    shown = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in ("authorization", "proxy-authorization", "cookie", "set-cookie"):
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            shown[name] = f"{scheme} <redacted>".strip()
+        elif lowered == "www-authenticate" and len(value) > 40:
+            shown[name] = value.split(" ", 1)[0] + " <redacted token>"
+        else:
+            shown[name] = redact(value)
+    return shown
+
+
+def _allure() -> Any:
+    try:
+        import allure
+    except ImportError:
+        return None
+    return allure
+
+
+def attach_text(name: str, text: str) -> None:
+    allure = _allure()
+    if allure:
+        allure.attach(redact(text), name=name, attachment_type=allure.attachment_type.TEXT)
+
+
+def attach_json(name: str, value: Any) -> None:
+    allure = _allure()
+    if allure:
+        text = redact(json.dumps(value, indent=2, default=str))
+        allure.attach(text, name=name, attachment_type=allure.attachment_type.JSON)
+
+
+def attach_png(name: str, png: bytes) -> None:
+    allure = _allure()
+    if allure:
+        allure.attach(png, name=name, attachment_type=allure.attachment_type.PNG)

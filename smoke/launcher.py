@@ -1,0 +1,60 @@
+"""Starts the embedded sandbox as its own process (`python -m sandbox`) and reads its handshake.
+
+The suite never imports the sandbox: it runs it, then talks to it over the network like to a real
+server. The handshake file carries the run's URL, environment file and throwaway credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class EmbeddedSandbox:
+    process: subprocess.Popen[bytes]
+    state_dir: Path
+    ready: dict[str, Any]
+
+    @property
+    def env_file(self) -> Path:
+        return Path(self.ready["env_file"])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start(faults: list[str], timeout_s: float = 60.0) -> EmbeddedSandbox:
+    state_dir = Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
+    ready_file = state_dir / "ready.json"
+    command = [sys.executable, "-m", "sandbox", "--state-dir", str(state_dir), "--ready-file", str(ready_file),
+               "--parent-pid", str(os.getpid())]
+    for fault in faults:
+        command += ["--fault", fault]
+    log = (state_dir / "sandbox.log").open("wb")
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout_s
+    while not ready_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                process.kill()
+            tail = (state_dir / "sandbox.log").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise ConfigError(f"the embedded sandbox did not start: {tail[0]} — run `python -m sandbox` to see why")
+        time.sleep(0.05)
+    return EmbeddedSandbox(process, state_dir, json.loads(ready_file.read_text()))

@@ -1,0 +1,237 @@
+"""Environment files: environments/<name>.toml, validated, with one clear line per bad input.
+
+Secrets never live in these files: a password is named by the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import evidence
+from .errors import ConfigError
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
+
+
+# Paths are strings in TOML; everything else is taken as written (no "30" for 30).
+PathValue = Annotated[Path, Field(strict=False)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CommandSection(Section):
+    url: str
+    api_path: str = "/KeyfactorAPI"
+    portal_path: str = "/KeyfactorPortal"
+    expected_version: str | None = None
+    ca_bundle: PathValue | None = None
+    timeout_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, url: str) -> str:
+        if not url.lower().startswith("https://"):
+            raise ValueError("must start with https:// (the suite never talks to Keyfactor in clear text)")
+        return url.rstrip("/")
+
+    @field_validator("api_path", "portal_path")
+    @classmethod
+    def _path(cls, path: str) -> str:
+        return "/" + path.strip("/")
+
+    @field_validator("timeout_s", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class AuthSection(Section):
+    method: Literal["kerberos", "basic"] = "kerberos"
+    username: str | None = None
+    password_env: str | None = None
+    principal: str | None = None
+    keytab: PathValue | None = None
+    ccache: str | None = None
+    krb5_config: PathValue | None = None
+    spn: str | None = None
+
+
+class SandboxSection(Section):
+    start: bool = True
+    faults: list[str] = []
+
+
+class Settings(Section):
+    command: CommandSection
+    auth: AuthSection = AuthSection()
+    sandbox: SandboxSection | None = None
+
+    # Not part of the file: where it came from.
+    name: str = ""
+    path: PathValue = Path()
+
+    @property
+    def api_url(self) -> str:
+        return self.command.url + self.command.api_path
+
+    @property
+    def portal_url(self) -> str:
+        return self.command.url + self.command.portal_path
+
+    def password(self) -> str:
+        """The Basic password, from the environment variable the file names (never from the file)."""
+        variable = self.auth.password_env
+        if not variable:
+            raise ConfigError(f"{self.path}: [auth] method = \"basic\" needs password_env, the NAME of the "
+                              "environment variable holding the password (e.g. password_env = \"KF_SMOKE_PASSWORD\")")
+        value = os.environ.get(variable)
+        if not value:
+            raise ConfigError(f"Basic auth: environment variable {variable} is not set — set it to the password "
+                              f"of {self.auth.username or 'the service account'} (it is never read from a file)")
+        return value
+
+    def not_configured(self, section: str) -> str:
+        return f"[{section}] not configured in {self.path}"
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in ENVIRONMENTS_DIR.glob("*.toml"))
+
+
+def resolve(env: str) -> tuple[str, Path]:
+    """`--env NAME` → environments/NAME.toml; `--env path/to/file.toml` → that file."""
+    candidate = Path(env)
+    if candidate.suffix == ".toml" or candidate.parent != Path("."):
+        return candidate.stem, candidate
+    path = ENVIRONMENTS_DIR / f"{env}.toml"
+    if not path.is_file():
+        found = ", ".join(available()) or "none"
+        raise ConfigError(f"--env {env}: no environments/{env}.toml; environments found: {found}")
+    return env, path
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found — pass --env NAME or --env path/to/file.toml") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}) — check the path and its permissions") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc} — fix the file's syntax") from None
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def build(name: str, path: Path, raw: dict[str, Any]) -> Settings:
+    """Validates the raw TOML table; paths in it are relative to the file."""
+    try:
+        settings = Settings.model_validate({**raw, "name": name, "path": path})
+    except ValidationError as exc:
+        raise ConfigError(describe(path, exc, raw)) from None
+    return _anchor_paths(settings, path.parent)
+
+
+def load(env: str, overlay: dict[str, Any] | None = None) -> Settings:
+    name, path = resolve(env)
+    raw = read_toml(path)
+    if "name" in raw or "path" in raw:
+        raise ConfigError(f"{path}: 'name'/'path' are not keys of an environment file — remove them")
+    return build(name, path, merge(raw, overlay or {}))
+
+
+def _anchor_paths(settings: Settings, base: Path) -> Settings:
+    def anchored(value: Path | None) -> Path | None:
+        return value if value is None or value.is_absolute() else (base / value).resolve()
+
+    command = settings.command.model_copy(update={"ca_bundle": anchored(settings.command.ca_bundle)})
+    auth = settings.auth.model_copy(
+        update={"keytab": anchored(settings.auth.keytab), "krb5_config": anchored(settings.auth.krb5_config)}
+    )
+    settings = settings.model_copy(update={"command": command, "auth": auth})
+    if settings.auth.method == "basic":
+        evidence.register_secret(settings.password())
+    if settings.auth.keytab and not settings.auth.principal:
+        raise ConfigError(f"{settings.path}: [auth] keytab needs principal = \"svc-smoke@CORP.EXAMPLE.COM\", the "
+                          "principal whose key it holds")
+    if command.ca_bundle and not command.ca_bundle.is_file():
+        raise ConfigError(f"{settings.path}: [command] ca_bundle {command.ca_bundle} does not exist — "
+                          "point it at the PEM file of the CA that issued the server's TLS certificate")
+    return settings
+
+
+_EXPECTED = {
+    "string_type": "expected a string (in quotes)",
+    "float_type": "expected a number",
+    "int_type": "expected a whole number",
+    "bool_type": "expected true or false",
+    "list_type": "expected a list, e.g. [\"a\", \"b\"]",
+    "model_type": "expected a section (a [table])",
+    "dict_type": "expected a section (a [table])",
+}
+
+_EXAMPLES = {
+    ("command", "url"): 'url = "https://keyfactor.corp.example.com"',
+}
+
+
+def describe(path: Path, exc: ValidationError, raw: dict[str, Any]) -> str:
+    """The first problem, as one line: file, [section] key, what was expected."""
+    problem = exc.errors()[0]
+    loc = [str(part) for part in problem["loc"]]
+    section, key = (loc[0], ".".join(loc[1:])) if len(loc) > 1 else ("", loc[0] if loc else "")
+    where = f"[{section}] {key}" if section else key
+    kind = problem["type"]
+    if kind == "extra_forbidden" and not section:
+        text = f"[{key}]: unknown section (known sections: {', '.join(_known_keys([]))})"
+    elif kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        hint = get_close_matches(loc[-1], known, n=1)
+        suggestion = f" (did you mean {hint[0]}?)" if hint else f" (known: {', '.join(known)})"
+        text = f"{where}: unknown key{suggestion}"
+    elif kind == "missing":
+        example = _EXAMPLES.get((section, key))
+        text = f"{where} is required" + (f", e.g. {example}" if example else "")
+        if not section:
+            text = f"[{key}] section is required"
+    else:
+        expected = _EXPECTED.get(kind) or problem["msg"].removeprefix("Value error, ")
+        text = f"{where} = {_shown(problem.get('input'))}: {expected}"
+    more = len(exc.errors()) - 1
+    return f"{path}: {text}" + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if not isinstance(value, dict) else "{…}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _known_keys(loc: list[str]) -> list[str]:
+    model: Any = Settings
+    for part in loc:
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return []
+    return [k for k in model.model_fields if k not in ("name", "path")]
