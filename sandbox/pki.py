@@ -34,10 +34,11 @@ def _now() -> dt.datetime:
 
 
 def _name(common_name: str) -> x509.Name:
+    # Most general first, as real CAs encode it, so that it reads "CN=…,O=…" in Keyfactor's DN fields.
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Keyfactor Smoke Sandbox"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
 

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 _secrets: set[str] = set()
+facts: dict[str, str] = {}  # what the run learned about the server, for the report's environment table
 
 _PATTERNS = [
     (re.compile(r"(?i)\b(Authorization|Proxy-Authorization)(\"?\s*[:=]\s*\"?)(\w+)\s+[A-Za-z0-9+/=._~-]+"),
@@ -78,3 +79,21 @@ def attach_png(name: str, png: bytes) -> None:
     allure = _allure()
     if allure:
         allure.attach(png, name=name, attachment_type=allure.attachment_type.PNG)
+
+
+def note_fact(name: str, value: object) -> None:
+    facts[name] = redact(str(value))
+
+
+def write_environment(results_dir: str, values: dict[str, str]) -> None:
+    """Allure's environment.properties: the report's environment table."""
+    import os
+
+    os.makedirs(results_dir, exist_ok=True)
+    lines = [f"{_escape(k)}={redact(str(v))}" for k, v in {**values, **facts}.items()]
+    with open(os.path.join(results_dir, "environment.properties"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def _escape(key: str) -> str:
+    return key.replace(" ", "\\ ").replace("=", "\\=").replace(":", "\\:")

@@ -18,6 +18,7 @@ def test_the_api_answers_an_authenticated_request(api, smoke_settings):
         f"GET /Status/Endpoints answered {str(endpoints)[:120]!r}, not the list of endpoint names the API documents "
         "— check [command] api_path"
     )
+    evidence.note_fact("Authentication", api.scheme_used)
     evidence.attach_text("Authentication", f"{api.scheme_used} ({len(endpoints)} endpoints granted)")
     if smoke_settings.auth.method == "kerberos":
         assert api.scheme_used and api.scheme_used.startswith("Kerberos"), (
@@ -31,7 +32,7 @@ def test_the_server_reports_the_expected_command_version(api, smoke_settings):
     if not expected:
         pytest.skip(f"[command] expected_version not configured in {smoke_settings.path}")
     version = api.get_json("/License").get("KeyfactorVersion")
-    evidence.attach_text("Keyfactor Command version", str(version))
+    evidence.note_fact("Keyfactor Command version", version)
     assert isinstance(version, str) and version_matches(version, expected), (
         f"Keyfactor Command reports version {version}, expected {expected} — the upgrade did not take: check the "
         "installer and configuration wizard logs (Command_Configuration_Log.txt), then iisreset"
