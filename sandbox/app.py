@@ -54,7 +54,9 @@ class Sandbox:
             os.environ["KRB5RCACHETYPE"] = "none"
         self.port = self.port or reserve_port()
         router = Router()
-        KeyfactorApi(router, self.faults).mount()
+        api = KeyfactorApi(router, self.faults)
+        api.mount()
+        # --- parts mounted on the API and the site (one line each) ---
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if not self.faults.on("api-down"):
             self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,

@@ -52,6 +52,11 @@ REGISTRY: dict[str, Fault] = {
             fails=("smoke/test_api.py::test_the_server_reports_the_expected_command_version",),
             says="10.1",
         ),
+        # --- enrollment (issue 3) ---
+        # --- portal, dashboard, reports (issue 4) ---
+        # --- orchestrators, configuration review (issue 5) ---
+        # --- logs, database (issue 6) ---
+        # --- report and reruns (issue 7) ---
     ]
 }
 

@@ -5,6 +5,7 @@ Secrets never live in these files: a password is named by the environment variab
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from difflib import get_close_matches
@@ -69,10 +70,83 @@ class SandboxSection(Section):
     faults: list[str] = []
 
 
+# Sections of the later checks. A section an environment leaves out makes its checks skip with
+# "not configured in <file>"; each class below belongs to the check module named in its docstring.
+
+class EnrollmentSection(Section):
+    """smoke/test_enrollment.py"""
+
+    certificate_authority: str
+    template: str
+    subject: str = "CN=kf-smoke-{run_id}"
+    dns_sans: list[str] = []
+    mode: Literal["csr", "pfx", "both"] = "csr"
+    revoke_reason: int = 5
+    key_type: Literal["RSA", "ECC"] = "RSA"
+    key_size: int = 2048
+
+
+class PortalSection(Section):
+    """smoke/test_portal.py, test_dashboard.py"""
+
+    browser: str = "chromium"
+    headless: bool = True
+    min_search_rows: int = 1
+
+
+class ReportsSection(Section):
+    """smoke/test_reports.py"""
+
+    names: list[str] = []
+
+
+class OrchestratorsSection(Section):
+    """smoke/test_orchestrators.py"""
+
+    max_last_seen_minutes: int = 30
+    expected: list[str] = []
+    ignore: list[str] = []
+    minimum_versions: dict[str, str] = {}
+
+
+class ConfigReviewSection(Section):
+    """smoke/test_configuration.py"""
+
+
+class LogWaiver(Section):
+    pattern: str
+    justification: str
+    expires: dt.date
+
+
+class LogsSection(Section):
+    """smoke/test_logs.py"""
+
+    paths: list[str]
+    freshness_minutes: int = 60
+    since: str | None = None
+    timezone: str = "local"
+    waivers: list[LogWaiver] = []
+
+
+class DatabaseSection(Section):
+    """smoke/test_database.py"""
+
+    connection_string_env: str
+    database: str | None = None
+
+
 class Settings(Section):
     command: CommandSection
     auth: AuthSection = AuthSection()
     sandbox: SandboxSection | None = None
+    enrollment: EnrollmentSection | None = None
+    portal: PortalSection | None = None
+    reports: ReportsSection | None = None
+    orchestrators: OrchestratorsSection | None = None
+    config_review: ConfigReviewSection | None = None
+    logs: LogsSection | None = None
+    database: DatabaseSection | None = None
 
     # Not part of the file: where it came from.
     name: str = ""
