@@ -24,6 +24,9 @@ def _which(name: str) -> str | None:
 
 
 def available() -> bool:
+    """MIT Kerberos is installed. KF_SANDBOX_KDC=off pretends it is not (a Windows machine, say)."""
+    if os.environ.get("KF_SANDBOX_KDC", "").lower() == "off":
+        return False
     return all(_which(b) for b in KDC_BINARIES)
 
 

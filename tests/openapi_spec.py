@@ -1,0 +1,49 @@
+"""The vendor's OpenAPI document (API v1, 10.x era), for validating what the sandbox answers."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_schema_validator import OAS30Validator
+
+SPEC = Path(os.environ.get("KEYFACTOR_OPENAPI", Path(__file__).resolve().parents[2] / "shared" / "keyfactor-openapi"
+                           / "openapi.yaml"))
+
+
+@functools.lru_cache(maxsize=1)
+def spec() -> dict[str, Any]:
+    with SPEC.open() as handle:
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def operation(method: str, path: str) -> tuple[str, dict[str, Any]]:
+    """The spec's operation for a concrete path such as /Certificates/12 (matched against its templates)."""
+    for template, item in spec()["paths"].items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path, re.IGNORECASE) and method.lower() in item:
+            return template, item[method.lower()]
+    raise LookupError(f"{method} {path} is not in the OpenAPI document")
+
+
+def response_errors(method: str, path: str, status: int, body: Any) -> list[str]:
+    """Schema violations of `body` as the answer to `method path` with `status` (empty when it conforms)."""
+    _, op = operation(method, path)
+    response = op["responses"].get(str(status))
+    if response is None:
+        return [f"status {status} is not documented for {method} {path} (documented: {sorted(op['responses'])})"]
+    content = response.get("content", {}).get("application/json")
+    if content is None:
+        return [] if body in (None, b"", "") else [f"{method} {path} {status} documents no JSON body"]
+    schema = {**content["schema"], "components": spec()["components"]}
+    validator = OAS30Validator(schema)
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(body)]
+
+
+def required_headers(method: str, path: str) -> set[str]:
+    _, op = operation(method, path)
+    return {p["name"].lower() for p in op.get("parameters", []) if p.get("in") == "header" and p.get("required")}
