@@ -338,6 +338,13 @@ def _connect_error(exc: Exception, connection_string: str, seconds: int) -> SqlE
         return _no_encryption(target)
     if re.search(r"certificate|ssl provider|self.signed|not trusted|unable to get local issuer", lowered):
         return _untrusted(target, text)
+    endpoint = _endpoint(settings)
+    refused = endpoint is not None and _connection_refused(*endpoint, seconds)
+    if refused:  # Driver 18 reports a refused port as a login timeout, after retrying
+        return ServerUnreachable(
+            f"SQL: nothing accepts connections on {target} (connection refused) — check the host name and "
+            "port in the connection string, and that SQL Server runs and listens on TCP"
+        )
     if state in ("HYT00", "HYT01") or "timeout expired" in lowered:
         return SqlTimeout(
             f"SQL: no answer from {target} within {seconds} s while logging in — SQL Server is stopped or "
@@ -345,10 +352,14 @@ def _connect_error(exc: Exception, connection_string: str, seconds: int) -> SqlE
         )
     if "unable to connect to data source" in lowered and "adaptive server is unavailable" not in lowered:
         # FreeTDS's only words for a failed TLS negotiation: ask the server whether it has TLS at all.
-        endpoint = _endpoint(settings)
         if endpoint and _prelogin_encryption(*endpoint, seconds) == 2:  # ENCRYPT_NOT_SUP
             return _no_encryption(target)
         return _untrusted(target, "FreeTDS: the TLS handshake failed")
+    if settings.get("encrypt", "").lower() == "strict":
+        return ServerUnreachable(
+            f"SQL: {target} broke off the connection ({text}) — Encrypt=strict (TDS 8.0) needs SQL Server 2022 "
+            "or later; use Encrypt=yes with older servers"
+        )
     if state.startswith("08") or re.search(r"unable to connect|unavailable or does not exist|tcp provider|"
                                            r"network-related|not found or was not accessible", lowered):
         return ServerUnreachable(
@@ -409,6 +420,16 @@ def _endpoint(settings: dict[str, str]) -> tuple[str, int] | None:
         return host.strip(), int(port or settings.get("port") or 1433)
     except ValueError:
         return None
+
+
+def _connection_refused(host: str, port: int, timeout_s: float) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
 
 
 def _prelogin_encryption(host: str, port: int, timeout_s: float) -> int | None:

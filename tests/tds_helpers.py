@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -27,10 +28,33 @@ def freetds_driver() -> str:
     return _DEBIAN_FREETDS
 
 
+def msodbc18_driver() -> str | None:
+    """Microsoft ODBC Driver 18 if present (registered, MSODBCSQL18_LIB, or the mssql-python-odbc wheel).
+    Its licence allows installing it to develop and test, not redistributing it: never a CI dependency."""
+    if "ODBC Driver 18 for SQL Server" in pyodbc.drivers():
+        return "{ODBC Driver 18 for SQL Server}"
+    candidates = [os.environ.get("MSODBCSQL18_LIB", "")]
+    try:
+        import mssql_python_odbc  # type: ignore[import-not-found]
+
+        libs = os.path.join(os.path.dirname(mssql_python_odbc.__file__), "libs", "linux", "debian_ubuntu")
+        candidates += glob.glob(os.path.join(libs, "*", "lib", "libmsodbcsql-18*.so*"))
+    except ImportError:
+        pass
+    return next((path for path in candidates if path and os.path.exists(path)), None)
+
+
 @dataclass
 class SqlSandbox:
     server: TdsServer
     freetds_conf: Path  # point FREETDSCONF here
+    ca_bundle: Path  # the root the clients trust (Driver 18: SSL_CERT_FILE)
+
+    def driver18_connection_string(self, driver: str, *, encrypt: str = "yes", database: str = DATABASE) -> str:
+        return (
+            f"DRIVER={driver};SERVER=localhost,{self.server.port};UID={USER};PWD={PASSWORD};"
+            f"DATABASE={database};Encrypt={encrypt}"
+        )
 
     def connection_string(
         self,
@@ -72,6 +96,6 @@ def sql_sandbox(
     conf.write_text(f"[global]\n\ttds version = 7.4\n\n[{SECTION}]\n\thost = 127.0.0.1\n\tport = {port}\n"
                     f"\tca file = {bundle}\n")
     try:
-        yield SqlSandbox(server, conf)
+        yield SqlSandbox(server, conf, bundle)
     finally:
         server.stop()

@@ -12,7 +12,7 @@ import pytest
 from sandbox.pki import SandboxPKI
 from sandbox.tds import TdsServer
 from smoke import sql
-from tests.tds_helpers import DATABASE, PASSWORD, SqlSandbox, freetds_driver, sql_sandbox
+from tests.tds_helpers import DATABASE, PASSWORD, SqlSandbox, freetds_driver, msodbc18_driver, sql_sandbox
 
 TIMEOUT_S = 5.0
 Factory = Callable[..., AbstractContextManager[SqlSandbox]]
@@ -218,7 +218,7 @@ def test_a_database_the_login_cannot_open_is_named(healthy: SqlSandbox) -> None:
 def test_nothing_listening_is_one_line_unreachable_error(sandbox_factory: Factory) -> None:
     with sandbox_factory(faults={"sql-down"}) as box, pytest.raises(sql.ServerUnreachable) as err:
         sql.connect(box.connection_string(validate=False), TIMEOUT_S)
-    assert f"127.0.0.1,{box.server.port}" in one_line(err.value)
+    assert f"127.0.0.1,{box.server.port} (connection refused)" in one_line(err.value)
 
 
 def test_a_server_that_never_answers_the_login_is_a_timeout(sandbox_factory: Factory) -> None:
@@ -271,3 +271,68 @@ def test_the_sandbox_refuses_a_fault_it_does_not_know(pki: SandboxPKI, tmp_path:
     chain, key, _bundle = pki.write_server_files(tmp_path, ["localhost"])
     with pytest.raises(ValueError, match="sql-typo"):
         TdsServer(certfile=str(chain), keyfile=str(key), faults={"sql-typo"})
+
+
+# -- Microsoft ODBC Driver 18, when present (never required) ---------------------------------------------
+
+
+@pytest.fixture
+def driver18() -> str:
+    driver = msodbc18_driver()
+    if driver is None:
+        pytest.skip("Microsoft ODBC Driver 18 is not installed (optional: pip install mssql-python-odbc)")
+    return driver
+
+
+def test_driver18_gets_an_encrypted_session_once_it_trusts_the_servers_ca(
+    sandbox_factory: Factory, driver18: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sandbox_factory() as box:
+        monkeypatch.setenv("SSL_CERT_FILE", str(box.ca_bundle))  # the driver's OpenSSL reads it per connection
+        with sql.connect(box.driver18_connection_string(driver18), TIMEOUT_S) as conn:
+            assert sql.session_security(conn) == sql.SessionSecurity(True, "SQL", "TCP")
+            assert sql.compatibility_level(conn) == (DATABASE, 150)
+            assert sql.server_version(conn).is_at_least()
+
+
+def test_driver18_reports_an_unknown_ca_in_the_vendors_words(
+    sandbox_factory: Factory, driver18: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with sandbox_factory() as box, pytest.raises(sql.UntrustedCertificate) as err:
+        sql.connect(box.driver18_connection_string(driver18), TIMEOUT_S)
+    assert "certificate verify failed" in one_line(err.value)
+    assert "Encountered an invalid or untrusted certificate" in str(err.value)
+
+
+def test_driver18_against_a_server_without_tls(sandbox_factory: Factory, driver18: str) -> None:
+    with sandbox_factory(faults={"sql-unencrypted"}) as box:
+        with pytest.raises(sql.EncryptionUnavailable):
+            sql.connect(box.driver18_connection_string(driver18, encrypt="yes"), TIMEOUT_S)
+        with sql.connect(box.driver18_connection_string(driver18, encrypt="no"), TIMEOUT_S) as conn:
+            assert sql.session_security(conn).encrypt_option is False
+
+
+def test_driver18_names_a_database_the_login_cannot_open(
+    sandbox_factory: Factory, driver18: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sandbox_factory() as box, pytest.raises(sql.DatabaseMissing) as err:
+        monkeypatch.setenv("SSL_CERT_FILE", str(box.ca_bundle))
+        sql.connect(box.driver18_connection_string(driver18, database="KeyfactorOld"), TIMEOUT_S)
+    assert "'KeyfactorOld'" in one_line(err.value)
+
+
+def test_driver18_reports_a_refused_port_as_unreachable_not_as_a_timeout(
+    sandbox_factory: Factory, driver18: str
+) -> None:
+    with sandbox_factory(faults={"sql-down"}) as box, pytest.raises(sql.ServerUnreachable) as err:
+        sql.connect(box.driver18_connection_string(driver18), 2)
+    assert "(connection refused)" in one_line(err.value)
+
+
+def test_driver18_strict_encryption_against_sql_server_2019_says_it_needs_2022(
+    sandbox_factory: Factory, driver18: str
+) -> None:
+    with sandbox_factory() as box, pytest.raises(sql.ServerUnreachable) as err:
+        sql.connect(box.driver18_connection_string(driver18, encrypt="strict"), TIMEOUT_S)
+    assert "Encrypt=strict (TDS 8.0) needs SQL Server 2022" in one_line(err.value)
