@@ -8,8 +8,9 @@ APT_PACKAGES=(
   krb5-user krb5-kdc krb5-admin-server libkrb5-dev gcc   # Kerberos client; the sandbox's KDC; gssapi build
   chromium                                               # the browser checks (Debian's build)
   unixodbc unixodbc-dev tdsodbc freetds-bin              # pyodbc and the FreeTDS SQL Server driver
-  nodejs npm                                             # the Allure report command line
 )
+# The Allure report command line runs on Node.js; a Node.js from elsewhere (NodeSource, nvm) is fine.
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
 extra="sandbox"
 [ "${1:-}" = "--dev" ] && extra="dev"
