@@ -19,7 +19,7 @@ import socket
 import ssl
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 FAULTS: dict[str, str] = {
@@ -127,7 +127,7 @@ class _Wire:
                 buf += self.tls.read(n - len(buf))
             except ssl.SSLWantReadError:
                 self._incoming.write(self._recv_raw())
-            except (ssl.SSLZeroReturnError, ssl.SSLError) as exc:
+            except ssl.SSLError as exc:  # close_notify included
                 raise _Closed(str(exc)) from exc
         return bytes(buf)
 
@@ -143,7 +143,7 @@ class _Wire:
         data = bytearray(payload)
         while not status & _EOM:
             ptype, status, payload = self.read_packet()
-            if ptype != first and ptype != ATTENTION:
+            if ptype != first:
                 raise _Closed("packet type changed inside a message")
             data += payload
             if len(data) > _MAX_MESSAGE:
@@ -223,11 +223,11 @@ class TdsServer:
         self.product = OLD_PRODUCT if "sql-old-version" in self.faults else HEALTHY_PRODUCT
         self.compatibility_level = 120 if "sql-compat-120" in self.faults else 150
         self.sessions: list[SessionRecord] = []
-        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._context.load_cert_chain(certfile, keyfile)
+        self.tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.tls_context.load_cert_chain(certfile, keyfile)
         # SQL Server speaks TLS 1.3 only with TDS 8.0 ("strict"); TDS 7.x sessions use TLS 1.2.
-        self._context.minimum_version = ssl.TLSVersion.TLSv1_2
-        self._context.maximum_version = ssl.TLSVersion.TLSv1_2
+        self.tls_context.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.tls_context.maximum_version = ssl.TLSVersion.TLSv1_2
         self._listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         self._listener.bind((host, port))
         self.port: int = self._listener.getsockname()[1]
@@ -262,8 +262,8 @@ class TdsServer:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    def _spawn(self, target: object, *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
+    def _spawn(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
         self._threads.append(thread)
         thread.start()
 
@@ -342,7 +342,7 @@ class _Session:
             raise _Closed("client requires encryption the server does not have")
         self.record.encryption = mode
         if mode != "none":
-            wire.start_tls(server._context)
+            wire.start_tls(server.tls_context)
         ptype, data = wire.read_message()
         if ptype != LOGIN7:
             raise _Closed(f"expected LOGIN7, got type {ptype:#x}")
