@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from . import evidence, launcher, settings
+from . import evidence, launcher, rootdir, settings
 from .errors import Blocked, ConfigError, SmokeError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,8 @@ def _runs_checks(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--help") or not _runs_checks(config):
         return
+    if config.getoption("--env") and rootdir.misplaced(config.rootpath, config.invocation_params.args):
+        rootdir.rerun_from_project_root(config.invocation_params.args)
     env = config.getoption("--env")
     if not env:
         found = ", ".join(settings.available()) or "none"
@@ -70,7 +72,7 @@ def _load(config: pytest.Config, env: str) -> settings.Settings:
         return settings.load(env)
     if config.option.collectonly:
         return settings.load(env, {"command": {"url": "https://localhost"}})
-    sandbox = launcher.start([*raw["sandbox"].get("faults", []), *faults])
+    sandbox = launcher.start([*raw["sandbox"].get("faults", []), *faults], agents=raw["sandbox"].get("agents"))
     config.stash[SANDBOX] = sandbox
     os.environ.update(sandbox.ready["environ"])
     for secret in sandbox.ready["environ"].values():

@@ -5,13 +5,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import ipaddress
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -22,15 +19,12 @@ from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 from sandbox import issuance
 from sandbox.issuance import EnrollmentRefused, Template
 from sandbox.pki import SandboxPKI
+from tests import openapi_spec
 
 WEB, WEB_ECC, WEB_APPROVAL, USER = issuance.DEFAULT_TEMPLATES
 SUBJECT = "CN=kf-smoke-abc.corp.example.com,O=Corp,OU=IT,C=US"
 PASSWORD = "c0rrect-h0rse-pfx"
-SPEC_PATH = Path(
-    os.environ.get(
-        "KEYFACTOR_OPENAPI", Path(__file__).resolve().parents[2] / "shared" / "keyfactor-openapi" / "openapi.yaml"
-    )
-)
+SPEC_PATH = openapi_spec.SPEC
 
 
 @pytest.fixture(scope="module")
@@ -321,11 +315,7 @@ def test_bad_pfx_requests_are_refused(
 
 @pytest.fixture(scope="module")
 def spec_schemas() -> dict[str, Any]:
-    if not SPEC_PATH.is_file():
-        pytest.skip(f"OpenAPI document not found at {SPEC_PATH}; set KEYFACTOR_OPENAPI to its path")
-    with SPEC_PATH.open("rb") as handle:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        components: dict[str, Any] = yaml.load(handle, Loader=loader)["components"]
+    components: dict[str, Any] = openapi_spec.spec()["components"]
     return components
 
 
