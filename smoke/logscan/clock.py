@@ -1,0 +1,119 @@
+"""The log clock and the scan window.
+
+NLog writes the server's local wall-clock time without a zone. The scanner therefore compares naive
+datetimes "in the log clock"; `LogClock` turns real instants into that clock and back, given the
+timezone setting: "local" (this machine's zone), "UTC", a fixed offset ("+02:00"), or an IANA zone
+name ("Europe/Berlin", where this machine has zone data).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import BadWindowError
+
+_OFFSET_RE = re.compile(r"([+-])(\d\d):?(\d\d)")
+_DURATION_RE = re.compile(r"(?:\d+(?:\.\d+)?\s*[smhdw]\s*)+", re.IGNORECASE)
+_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True)
+class LogClock:
+    name: str
+    tz: tzinfo | None  # None: the local zone of the machine running the scan
+
+    @classmethod
+    def parse(cls, text: str) -> LogClock:
+        """'local', 'UTC', '+02:00' / '-0530', or an IANA zone name; anything else is a BadWindowError."""
+        value = text.strip()
+        if value.lower() == "local":
+            return cls("local", None)
+        if value.upper() in ("UTC", "Z", "GMT"):
+            return cls("UTC", UTC)
+        offset = _OFFSET_RE.fullmatch(value)
+        if offset:
+            sign, hours, minutes = offset.groups()
+            delta = timedelta(hours=int(hours), minutes=int(minutes))
+            if delta >= timedelta(hours=24):
+                raise _bad_timezone(text)
+            return cls(value, timezone(-delta if sign == "-" else delta))
+        try:
+            return cls(value, ZoneInfo(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _bad_timezone(text) from None
+
+    def to_log(self, moment: datetime) -> datetime:
+        """An aware instant as the naive time the server's log would show; a naive one is taken as is."""
+        if moment.tzinfo is None:
+            return moment
+        return moment.astimezone(self.tz).replace(tzinfo=None)
+
+    def from_log(self, naive: datetime) -> datetime:
+        """A naive log-clock time as an aware instant."""
+        if self.tz is None:
+            return naive.astimezone()  # naive datetimes are local time to astimezone()
+        return naive.replace(tzinfo=self.tz)
+
+    def now(self) -> datetime:
+        return self.to_log(datetime.now(UTC))
+
+
+LOCAL = LogClock("local", None)
+
+
+def _bad_timezone(text: str) -> BadWindowError:
+    return BadWindowError(
+        f"logs: timezone {text!r} is not 'local', 'UTC', an offset like '+02:00' or a known zone name"
+        " — fix --timezone or [logs] timezone"
+    )
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """'90s', '30m', '2h', '1d', '1w', '1h30m' -> timedelta; None when text is not a duration."""
+    if not _DURATION_RE.fullmatch(text.strip()):
+        return None
+    total = timedelta()
+    for number, unit in _DURATION_PART_RE.findall(text):
+        total += timedelta(**{_UNITS[unit.lower()]: float(number)})
+    return total
+
+
+def parse_since(text: str, now: datetime, clock: LogClock = LOCAL, *, what: str = "since") -> datetime:
+    """A window bound in the log clock, from a duration back from `now` or an ISO time.
+
+    An ISO time without an offset is read as log-clock time (as copied from the log); one with an offset
+    ("2026-11-27T01:00+01:00", "...Z") is converted. `now` may be aware (converted to the log clock) or
+    naive (taken to be in the log clock already).
+    """
+    value = text.strip()
+    duration = parse_duration(value)
+    if duration is not None:
+        return clock.to_log(now) - duration
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadWindowError(
+            f"logs: {what} {text!r} is neither an ISO time (2026-11-27T01:00, optionally with +02:00)"
+            f" nor a duration (90s, 30m, 2h, 1d) — fix --{what} or [logs] {what}"
+        ) from None
+    return clock.to_log(moment)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Entries with start <= time (<= end, when given) are in the window; times are in the log clock."""
+
+    start: datetime
+    end: datetime | None = None
+    source: str = ""  # how the start was chosen, for the report
+
+    def __contains__(self, time: datetime) -> bool:
+        return self.start <= time and (self.end is None or time <= self.end)
+
+    def describe(self) -> str:
+        text = f"since {self.start:%Y-%m-%d %H:%M:%S}"
+        return text + (f" until {self.end:%Y-%m-%d %H:%M:%S}" if self.end else "")

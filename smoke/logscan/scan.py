@@ -1,0 +1,243 @@
+"""The scan: Error/Fatal entries in the window, grouped, with waivers applied.
+
+Per file the cost follows the window, not the file: a binary search by timestamp finds the window's
+first byte (and its last, when the window has an end), then the window is read in large binary chunks
+and a compiled bytes regex finds the `[Error]`/`[Fatal]` tags. Only lines holding a tag are parsed and
+decoded; a tag counts only when it is the level of an entry header (not inside a message or a stack
+trace). The next chunk is read in a second thread while the current one is searched (reads release the
+GIL), so I/O and searching overlap.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from .clock import LOCAL, LogClock, Window
+from .errors import LogPathError
+from .files import DEFAULT_GLOBS, PathLike, discover
+from .nlog import BOM, HEADER_RE, LEVEL_GROUP, SEVERITY, decode, level_tags, line_time, parse_timestamp, signature
+from .results import FileScan, FindingGroup, ScanResult, Waiver
+from .seek import seek_time
+
+DEFAULT_LEVELS = ("Error", "Fatal")
+CHUNK = 4 * 1024 * 1024
+# Entries a little out of order (threads, several processes on one file) must not be missed at the edges.
+SEEK_SLACK = timedelta(minutes=5)
+# A file last written this long before the window start holds nothing in it (margin for share clocks).
+MTIME_SLACK = timedelta(hours=2)
+EXCERPT_LINES = 30
+EXCERPT_CHARS = 4000
+
+_Collect = Callable[[int, bytes, int], None]  # (file offset of the line, the line, where the tag is)
+
+
+def scan(
+    paths: Iterable[PathLike],
+    window: Window | datetime,
+    *,
+    waivers: Sequence[Waiver] = (),
+    globs: Sequence[str] = DEFAULT_GLOBS,
+    levels: Sequence[str] = DEFAULT_LEVELS,
+    clock: LogClock = LOCAL,
+    today: date | None = None,
+    seek: bool = True,
+    chunk_size: int = CHUNK,
+) -> ScanResult:
+    """Scan the log files under `paths` for `levels` entries in `window` (log-clock times).
+
+    `clock` only serves to compare file modification times with the window (to skip old files unread);
+    `today` decides which waivers have expired (default: this machine's date). `seek=False` reads every
+    file from its first byte (for files whose timestamps are known to jump back).
+    """
+    if isinstance(window, datetime):
+        window = Window(window)
+    today = today or date.today()
+    active = [waiver for waiver in waivers if not waiver.expired(today)]
+    expired = [waiver for waiver in waivers if waiver.expired(today)]
+    groups = _Groups(active, levels)
+    tags = level_tags(tuple(levels))
+    oldest_mtime = clock.from_log(window.start - MTIME_SLACK).timestamp()
+
+    files = discover(paths, globs)
+    scans = [_scan_file(path, window, tags, groups, oldest_mtime if seek else None, seek, chunk_size) for path in files]
+    found, waived = groups.results(expired)
+    notes = [] if files else [f"no log files matching {', '.join(globs)} in the given paths"]
+    return ScanResult(window, scans, found, waived, expired, notes)
+
+
+def _scan_file(
+    path: Path,
+    window: Window,
+    tags: re.Pattern[bytes],
+    groups: _Groups,
+    oldest_mtime: float | None,
+    seek: bool,
+    chunk_size: int,
+) -> FileScan:
+    try:
+        stat = path.stat()
+        if oldest_mtime is not None and stat.st_mtime < oldest_mtime:
+            return FileScan(path, stat.st_size, skipped="last written before the window")
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            start, end = 0, size
+            if seek:
+                start = seek_time(f, size, window.start - SEEK_SLACK)
+                if window.end is not None:
+                    end = seek_time(f, size, window.end + SEEK_SLACK + timedelta(microseconds=1), start)
+            result = FileScan(path, size, start, end)
+
+            def collect(offset: int, line: bytes, tag: int) -> None:
+                if groups.add(path, offset, line, tag, window):
+                    result.entries += 1
+
+            _search(f, start, end, tags, collect, chunk_size)
+            return result
+    except FileNotFoundError:
+        return FileScan(path, 0, skipped="vanished while scanning (rotated?)")
+    except OSError as exc:
+        raise LogPathError.unreadable(path, exc) from None
+
+
+def _search(f: BinaryIO, start: int, end: int, tags: re.Pattern[bytes], collect: _Collect, chunk_size: int) -> None:
+    """Hand every line in [start, end) that holds a level tag to `collect`, without splitting lines:
+    a line cut by a chunk boundary is completed from the next chunk (`carry`)."""
+
+    def find(buf: bytes, lo: int, hi: int, offset: int) -> None:
+        for match in tags.finditer(buf, lo, hi):
+            tag = match.start()
+            line = buf.rfind(b"\n", lo, tag) + 1 or lo
+            line_end = buf.find(b"\n", tag, hi)
+            collect(offset + line, buf[line : hi if line_end < 0 else line_end], tag - line)
+
+    carry, carry_at = b"", start
+    for pos, buf in _chunks(f, start, end, chunk_size):
+        at_end = pos + len(buf) >= end
+        last = len(buf) if at_end else buf.rfind(b"\n") + 1
+        if last == 0:  # a single line longer than a chunk
+            carry, carry_at = carry + buf, carry_at if carry else pos
+            continue
+        lo = 0
+        if carry:
+            lo = buf.find(b"\n") + 1 or len(buf)
+            head = carry + buf[:lo]
+            find(head, 0, len(head), carry_at)
+            carry = b""
+        find(buf, lo, last, pos)
+        if last < len(buf):
+            carry, carry_at = buf[last:], pos + last
+    if carry:  # the file shrank under us
+        find(carry, 0, len(carry), carry_at)
+
+
+def _chunks(f: BinaryIO, start: int, end: int, chunk_size: int) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) chunks of [start, end), the next one read ahead in a second thread."""
+    f.seek(start)
+    if end - start <= chunk_size:
+        if end > start:
+            yield start, f.read(end - start)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logscan-read") as reader:
+        pos = start
+        pending = reader.submit(f.read, min(chunk_size, end - pos))
+        while True:
+            buf = pending.result()
+            if not buf:
+                return
+            following = pos + len(buf)
+            if following < end:
+                pending = reader.submit(f.read, min(chunk_size, end - following))
+            yield pos, buf
+            if following >= end:
+                return
+            pos = following
+
+
+class _Groups:
+    """Accumulates entries into groups keyed by (waiver, logger, signature)."""
+
+    def __init__(self, waivers: list[Waiver], levels: Sequence[str]) -> None:
+        self.waivers = waivers
+        self.levels = {level.encode("ascii") for level in levels}
+        self.groups: dict[tuple[int, str, str], FindingGroup] = {}
+        self.first_at: dict[tuple[int, str, str], tuple[Path, int]] = {}
+        # Decoding, waiver matching and normalising once per distinct (logger, message): errors repeat.
+        self.known: dict[tuple[bytes, bytes], tuple[str, str, int, str]] = {}
+
+    def add(self, path: Path, offset: int, line: bytes, tag: int, window: Window) -> bool:
+        """Count the line if the tag at line[tag] is the level of an entry header inside the window
+        (not a tag quoted in a message or a continuation line)."""
+        header = HEADER_RE.match(line)
+        if header is None or header.start(LEVEL_GROUP) != tag + 1 or header.group(LEVEL_GROUP) not in self.levels:
+            return False
+        time = parse_timestamp(header.group(1))
+        if time is None or time not in window:
+            return False
+        raw = (header.group(3), header.group(5))
+        known = self.known.get(raw)
+        if known is None:
+            if len(self.known) >= 10_000:
+                self.known.clear()
+            logger, message = decode(raw[0]), decode(raw[1])
+            waiver = next((i for i, w in enumerate(self.waivers) if w.matches(logger, message)), -1)
+            known = self.known[raw] = (logger, message, waiver, signature(message))
+        logger, message, waiver, sig = known
+        level = decode(header.group(LEVEL_GROUP))
+        key = (waiver, logger, sig)
+        group = self.groups.get(key)
+        if group is None:
+            self.groups[key] = FindingGroup(logger, sig, level, message, 1, time, time, [path])
+            self.first_at[key] = (path, offset)
+            return True
+        group.count += 1
+        if SEVERITY.get(level, -1) > SEVERITY.get(group.level, -1):
+            group.level = level
+        if path not in group.files:
+            group.files.append(path)
+        if time < group.first:
+            group.first, group.message = time, message
+            self.first_at[key] = (path, offset)
+        group.last = max(group.last, time)
+        return True
+
+    def results(self, expired: list[Waiver]) -> tuple[list[FindingGroup], list[FindingGroup]]:
+        found: list[FindingGroup] = []
+        waived: list[FindingGroup] = []
+        for key, group in self.groups.items():
+            group.files.sort()
+            group.excerpt = read_excerpt(*self.first_at[key])
+            if key[0] >= 0:
+                group.waiver = self.waivers[key[0]]
+                waived.append(group)
+            else:
+                group.expired_waiver = next((w for w in expired if w.matches(group.logger, group.message)), None)
+                found.append(group)
+        order = lambda g: (-g.count, g.first, g.logger, g.signature)  # noqa: E731
+        return sorted(found, key=order), sorted(waived, key=order)
+
+
+def read_excerpt(path: Path, offset: int, max_lines: int = EXCERPT_LINES, max_chars: int = EXCERPT_CHARS) -> str:
+    """The entry at `offset`: its first line and continuation lines, decoded, cut to a sane size."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            buf = f.read(max_chars * 4)
+    except OSError:
+        return ""
+    lines = buf.removeprefix(BOM).split(b"\n")
+    if len(buf) == max_chars * 4 and len(lines) > 1:
+        lines.pop()  # possibly cut
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if line_time(line) is not None:
+            break
+        kept.append(line)
+    text = "\n".join(decode(line.rstrip(b"\r")) for line in kept[:max_lines]).rstrip()
+    cut = len(kept) > max_lines or len(text) > max_chars
+    return text[:max_chars] + ("\n[... cut]" if cut else "")
