@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .app import PASSWORD_ENV, Sandbox
 from .faults import REGISTRY, ActiveFaults
+from .inventory import AGENTS_ENV, MIN_AGENTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-file", type=Path, help="write a JSON handshake here once serving")
     parser.add_argument("--basic-only", action="store_true", help="no Kerberos realm, Basic only")
     parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
+    parser.add_argument("--agents", type=int, metavar="N",
+                        help="how many orchestrators GET /Agents lists (default 300; also KF_SANDBOX_AGENTS)")
     args = parser.parse_args(argv)
 
     if args.list_faults:
@@ -36,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
 
+    if args.agents is not None:
+        if args.agents < MIN_AGENTS:
+            parser.error(f"--agents {args.agents}: the sandbox needs at least {MIN_AGENTS} orchestrators")
+        os.environ[AGENTS_ENV] = str(args.agents)
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port)
     stop = threading.Event()

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import kdc
+from . import inventory, kdc
 from .api import KeyfactorApi
 from .faults import ActiveFaults
 from .pki import SandboxPKI
@@ -57,6 +57,7 @@ class Sandbox:
         api = KeyfactorApi(router, self.faults)
         api.mount()
         # --- parts mounted on the API and the site (one line each) ---
+        inventory.mount(api, self)
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if not self.faults.on("api-down"):
             self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,

@@ -55,6 +55,55 @@ REGISTRY: dict[str, Fault] = {
         # --- enrollment (issue 3) ---
         # --- portal, dashboard, reports (issue 4) ---
         # --- orchestrators, configuration review (issue 5) ---
+        Fault(
+            "orchestrator-stale",
+            "An approved orchestrator stopped checking in after the upgrade (it sits on the last page of GET /Agents).",
+            marker="orchestrators",
+            fails=("smoke/test_orchestrators.py::test_every_approved_orchestrator_checked_in_recently",),
+            says="last seen 3h 07m ago",
+        ),
+        Fault(
+            "orchestrator-unapproved",
+            "An expected orchestrator re-registered after the upgrade and waits as New for approval.",
+            marker="orchestrators",
+            fails=("smoke/test_orchestrators.py::test_every_expected_orchestrator_is_approved_and_checked_in",),
+            says="orch01.corp.example.com",
+        ),
+        Fault(
+            "orchestrator-old-version",
+            "A Universal Orchestrator was left at 9.5, below the version the environment requires.",
+            marker="orchestrators",
+            fails=("smoke/test_orchestrators.py::test_orchestrator_versions_meet_the_platform_minimums",),
+            says="9.5.0.0",
+        ),
+        Fault(
+            "orchestrator-error",
+            "An orchestrator reports a last error: it no longer trusts the server's certificate.",
+            marker="orchestrators",
+            fails=("smoke/test_orchestrators.py::test_no_orchestrator_reports_an_error",),
+            says="remote certificate is invalid",
+        ),
+        Fault(
+            "duplicate-templates",
+            "The same template is in the database twice for one forest (same CommonName and OID): 10.x upgrades fail.",
+            marker="config",
+            fails=("smoke/test_configuration.py::test_no_two_templates_share_a_name_or_oid_in_a_forest",),
+            says="WebServer",
+        ),
+        Fault(
+            "duplicate-cas",
+            "Two certificate authorities share logical name and host name (refused since 9.0).",
+            marker="config",
+            fails=("smoke/test_configuration.py::test_no_two_certificate_authorities_share_logical_and_host_name",),
+            says='"Keyfactor Smoke Sandbox Issuing CA 1" on host "ca01.corp.example.com"',
+        ),
+        Fault(
+            "deprecated-collection-fields",
+            "A saved certificate collection still searches on the removed fields CARequestId, RequestResolutionDate.",
+            marker="config",
+            fails=("smoke/test_configuration.py::test_no_saved_collection_uses_a_removed_search_field",),
+            says="Pending CA requests (legacy)",
+        ),
         # --- logs, database (issue 6) ---
         # --- report and reruns (issue 7) ---
     ]

@@ -19,7 +19,10 @@ def parse_net_time(value: object, zoneless: dt.tzinfo = dt.UTC) -> dt.datetime |
         return None
     day, clock, fraction, zone = found.groups()
     micro = int((fraction or "0").ljust(7, "0")[:6])
-    when = dt.datetime.fromisoformat(f"{day}T{clock}").replace(microsecond=micro)
+    try:
+        when = dt.datetime.fromisoformat(f"{day}T{clock}").replace(microsecond=micro)
+    except ValueError:  # shaped like a date-time, but month 13 or 25 o'clock
+        return None
     if not zone:
         return when.replace(tzinfo=zoneless)
     if zone.upper() == "Z":
@@ -27,6 +30,30 @@ def parse_net_time(value: object, zoneless: dt.tzinfo = dt.UTC) -> dt.datetime |
     sign = 1 if zone[0] == "+" else -1
     hours, minutes = int(zone[1:3]), int(zone[-2:])
     return when.replace(tzinfo=dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes)))
+
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2}):?(\d{2})$", re.IGNORECASE)
+
+
+def time_zone(name: str) -> dt.tzinfo:
+    """"UTC", an offset ("+02:00", "-0500") or an IANA zone name ("Europe/Berlin"); ValueError otherwise."""
+    text = name.strip()
+    if text.upper() in ("UTC", "Z", "GMT"):
+        return dt.UTC
+    found = _OFFSET.match(text)
+    if found:
+        sign, hours, minutes = found.groups()
+        offset = dt.timedelta(hours=int(hours), minutes=int(minutes))
+        if offset > dt.timedelta(hours=14):
+            raise ValueError(f"{name!r} is not a UTC offset (at most ±14:00)")
+        return dt.timezone(offset if sign == "+" else -offset)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone: use \"UTC\", an offset such as \"+02:00\", or a zone "
+                         "name such as \"Europe/Berlin\" (zone names on Windows need the tzdata package)") from None
 
 
 def version_parts(version: str) -> tuple[int, ...]:

@@ -40,13 +40,15 @@ class EmbeddedSandbox:
                 self.process.kill()
 
 
-def start(faults: list[str], timeout_s: float = 60.0) -> EmbeddedSandbox:
+def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None) -> EmbeddedSandbox:
     state_dir = Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     ready_file = state_dir / "ready.json"
     command = [sys.executable, "-m", "sandbox", "--state-dir", str(state_dir), "--ready-file", str(ready_file),
                "--parent-pid", str(os.getpid())]
     for fault in faults:
         command += ["--fault", fault]
+    if agents is not None:
+        command += ["--agents", str(agents)]
     log = (state_dir / "sandbox.log").open("wb")
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout_s

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from difflib import get_close_matches
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import evidence
+from . import evidence, keyfactor
 from .errors import ConfigError
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
@@ -68,6 +69,7 @@ class AuthSection(Section):
 class SandboxSection(Section):
     start: bool = True
     faults: list[str] = []
+    agents: Annotated[int, Field(ge=8)] | None = None  # orchestrators the sandbox lists (python -m sandbox --agents)
 
 
 # Sections of the later checks. A section an environment leaves out makes its checks skip with
@@ -103,14 +105,31 @@ class ReportsSection(Section):
 class OrchestratorsSection(Section):
     """smoke/test_orchestrators.py"""
 
-    max_last_seen_minutes: int = 30
-    expected: list[str] = []
-    ignore: list[str] = []
-    minimum_versions: dict[str, str] = {}
+    max_last_seen_minutes: Annotated[int, Field(gt=0)] = 30
+    expected: list[str] = []  # ClientMachine names, as the Orchestrator Management page shows them
+    ignore: list[str] = []  # globs on ClientMachine, e.g. "retired-*"
+    minimum_versions: dict[str, str] = {}  # platform name -> lowest acceptable Version
+    # What a LastSeen without a zone means: "UTC", an offset such as "+02:00", or a zone name ("Europe/Berlin").
+    zoneless_times: str = "UTC"
+    page_size: Annotated[int, Field(gt=0, le=5000)] = 500  # pq.returnLimit for GET /Agents
+
+    @field_validator("minimum_versions")
+    @classmethod
+    def _versions(cls, versions: dict[str, str]) -> dict[str, str]:
+        for platform, version in versions.items():
+            if not re.fullmatch(r"\d+(\.\d+)*", version.strip()):
+                raise ValueError(f'"{platform}" = "{version}" is not a version (expected e.g. "10.1")')
+        return versions
+
+    @field_validator("zoneless_times")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        keyfactor.time_zone(name)
+        return name
 
 
 class ConfigReviewSection(Section):
-    """smoke/test_configuration.py"""
+    """smoke/test_configuration.py — an empty [config_review] section turns the review on; it needs no keys."""
 
 
 class LogWaiver(Section):

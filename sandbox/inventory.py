@@ -1,0 +1,476 @@
+"""What the configuration review and the orchestrator heartbeat read: orchestrators (GET /Agents), certificate
+authorities (GET /CertificateAuthority), templates (GET /Templates) and saved certificate collections
+(GET /CertificateCollections), with Keyfactor's paging, sorting and query conventions.
+
+Shaped by the 10.x spec (shared/keyfactor-openapi/openapi.yaml) and keyfactor-api-notes §1.4, §1.8, §1.10:
+- each endpoint reads only ITS query prefix (`pq.` here, `sq.` for /Templates); unprefixed or foreign names
+  are ignored, as ASP.NET's model binding ignores parameters it has no name for, so a client with the wrong
+  prefix sees the default first page (50 items) again and again;
+- defaults pageReturned 1, returnLimit 50; sortAscending 0 = ascending, 1 = descending; default sort AgentId;
+- no X-Total-Count header: the end of a listing is a short page;
+- LastSeen as Json.NET writes a DateTime: up to 7 fractional digits with trailing zeros dropped, `Z` for
+  UTC kinds and nothing for unspecified ones (read by the environment's `zoneless_times`; UTC here).
+
+Agent count: `python -m sandbox --agents N`, or the KF_SANDBOX_AGENTS environment variable (default 300, so
+that the suite pages several times; thousands for bench/).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cryptography.x509.oid import NameOID
+
+from .api import KeyfactorApi, error
+from .faults import ActiveFaults
+from .issuance import DEFAULT_TEMPLATES, FOREST, Template
+from .web import Request, Response, json_response
+
+AGENTS_ENV = "KF_SANDBOX_AGENTS"
+DEFAULT_AGENTS = 300
+MIN_AGENTS = 8  # the named ones below and one branch orchestrator
+DEFAULT_PAGE = 50
+
+# AgentPlatform (keyfactor-api-notes §1.8): 1 .NET (Windows Orchestrator), 2 Java, 7 Universal Orchestrator.
+DOTNET, JAVA, UNIVERSAL = 1, 2, 7
+NEW, APPROVED, DISAPPROVED = 1, 2, 3
+
+# The named orchestrators environments/sandbox.toml expects, and the one its `ignore` glob retires.
+EXPECTED = ("orch01.corp.example.com", "orch02.corp.example.com", "winorch01.corp.example.com")
+RETIRED = "retired-orch-2019.corp.example.com"
+SITES = ("hq", "emea", "apac", "dc1", "dc2", "branch")
+_BRANCH = re.compile(r"uo-\d+\.")
+
+# What the faults make of one orchestrator each.
+OLD_UO_VERSION = "9.5.0.0"  # below 10.1, the sandbox environment's Universal Orchestrator minimum
+ORCHESTRATOR_ERROR = (
+    -2146233087,
+    "Unable to connect to https://localhost/KeyfactorAgents: The remote certificate is invalid according to "
+    "the validation procedure.",
+)
+STALE_FOR = dt.timedelta(hours=3, minutes=7)
+REMOVED_FIELDS_QUERY = 'CARequestId -gt "0" AND RequestResolutionDate -ge "%TODAY-30%"'
+
+
+@dataclass
+class Agent:
+    agent_id: str
+    client_machine: str
+    username: str
+    platform: int
+    version: str
+    status: int
+    seen_seconds_ago: float  # relative to each answer, so that a long run stays fresh
+    capabilities: tuple[str, ...]
+    thumbprint: str
+    zone: bool  # LastSeen written with `Z` (UTC kind) or without a zone (unspecified kind)
+    ticks: int  # the 7th fractional digit .NET keeps and Python's datetime does not
+    error_code: int | None = None
+    error_message: str | None = None
+
+    def last_seen(self, now: dt.datetime) -> dt.datetime:
+        return now - dt.timedelta(seconds=self.seen_seconds_ago)
+
+    def response(self, now: dt.datetime) -> dict[str, Any]:
+        """AgentResponse (spec: KeyfactorApi.Models.Orchestrators.AgentResponse)."""
+        return {
+            "AgentId": self.agent_id,
+            "ClientMachine": self.client_machine,
+            "Username": self.username,
+            "AgentPlatform": self.platform,
+            "Version": self.version,
+            "Status": self.status,
+            "LastSeen": json_net_time(self.last_seen(now), self.ticks, self.zone),
+            "Capabilities": list(self.capabilities),
+            "Blueprint": None,
+            "Thumbprint": self.thumbprint,
+            "LegacyThumbprint": None,
+            "AuthCertificateReenrollment": "None",
+            "LastThumbprintUsed": self.thumbprint,
+            "LastErrorCode": self.error_code,
+            "LastErrorMessage": self.error_message,
+        }
+
+
+def json_net_time(when: dt.datetime, ticks: int = 0, zone: bool = True) -> str:
+    """A DateTime as Json.NET writes it (`yyyy-MM-ddTHH:mm:ss.FFFFFFFK`): trailing zeros of the fraction dropped,
+    `Z` for a UTC kind, nothing for an unspecified one."""
+    fraction = f"{when.microsecond:06d}{ticks % 10}".rstrip("0")
+    text = when.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "")
+    return text + ("Z" if zone else "")
+
+
+@dataclass(frozen=True)
+class CertificateAuthority:
+    id: int
+    logical_name: str
+    host_name: str
+    forest_root: str = FOREST
+
+    def response(self) -> dict[str, Any]:
+        """CertificateAuthorityResponse (spec: Models.CertificateAuthorities.CertificateAuthorityResponse)."""
+        hourly = {"Interval": {"Minutes": 60}}
+        return {
+            "Id": self.id,
+            "LogicalName": self.logical_name,
+            "HostName": self.host_name,
+            "Delegate": False,
+            "DelegateEnrollment": False,
+            "ForestRoot": self.forest_root,
+            "ConfigurationTenant": self.forest_root,
+            "Remote": False,
+            "Agent": None,
+            "Standalone": False,
+            "MonitorThresholds": False,
+            "IssuanceMax": None,
+            "IssuanceMin": None,
+            "DenialMax": None,
+            "FailureMax": None,
+            "RFCEnforcement": False,
+            "Properties": "{}",
+            "AllowedEnrollmentTypes": 3,
+            "KeyRetention": 0,
+            "KeyRetentionDays": None,
+            "ExplicitCredentials": False,
+            "SubscriberTerms": False,
+            "ExplicitUser": None,
+            "ExplicitPassword": None,
+            "UseAllowedRequesters": False,
+            "AllowedRequesters": [],
+            "FullScan": {"Daily": {"Time": "2023-01-01T02:00:00Z"}},
+            "IncrementalScan": hourly,
+            "ThresholdCheck": None,
+            "CAType": 0,
+            "AuthCertificate": None,
+            "EnforceUniqueDN": False,
+            "LastScan": None,
+        }
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: int
+    name: str
+    content: str
+    description: str = ""
+    show_on_dashboard: bool = False
+
+    def response(self) -> dict[str, Any]:
+        """CertificateQuery (spec: Models.CertificateQuery): the query text is `Content`."""
+        return {
+            "Id": self.id,
+            "Name": self.name,
+            "Description": self.description,
+            "Automated": False,
+            "Content": self.content,
+            "DuplicationField": 0,
+            "ShowOnDashboard": self.show_on_dashboard,
+            "Favorite": False,
+        }
+
+
+# A template with the same short name in a second forest is legal (the rule is per forest).
+_CORP_VPN_OID = "1.3.6.1.4.1.311.21.8.7720317.13478329.1605123.8711612.10485126.20"
+_PARTNER_VPN_OID = "1.3.6.1.4.1.311.21.8.5512081.2250961.9912044.1208834.4420197.20"
+PARTNER_FOREST = "partner.example.net"
+EXTRA_TEMPLATES: tuple[Template, ...] = (
+    Template(5, "CorpVPN", "Corp VPN", "Corp VPN", _CORP_VPN_OID, 2048, "RSA", allowed_enrollment_types=2),
+    Template(6, "CorpVPN", "Corp VPN", "Corp VPN (partner forest)", _PARTNER_VPN_OID, 2048, "RSA",
+             forest_root=PARTNER_FOREST, allowed_enrollment_types=2),
+)
+
+CA_HOST = "ca01.corp.example.com"  # the host enrollment names the sandbox's issuing CA by
+
+
+def certificate_authorities(issuing_ca: str) -> list[CertificateAuthority]:
+    """The sandbox's issuing CA (logical name = its certificate's CN), and three more records."""
+    return [
+        CertificateAuthority(1, issuing_ca, CA_HOST),
+        CertificateAuthority(2, "CorpIssuingCA2", "ca02.corp.example.com"),
+        # Same logical name on another host: allowed (the constraint is on logical name AND host name).
+        CertificateAuthority(3, "CorpIssuingCA2", "ca02-dr.corp.example.com"),
+        CertificateAuthority(4, "PartnerIssuingCA", "pki01.partner.example.net", forest_root=PARTNER_FOREST),
+    ]
+
+COLLECTIONS: tuple[Collection, ...] = (
+    Collection(1, "Expiring in 30 days", 'NotAfter -le "%TODAY+30%" AND CertState -eq "1"', show_on_dashboard=True),
+    Collection(2, "Web servers", 'TemplateShortName -eq "WebServer"'),
+    Collection(3, "Revoked last week", 'RevocationEffDate -ge "%TODAY-7%"'),
+    # Names of removed fields outside the query's field positions do not count.
+    Collection(4, "Requests from the old portal", 'IssuedCN -contains "CARequestId-migrated"',
+               description="Replaces the search on KeyfactorRequestId"),
+)
+
+
+class QueryError(ValueError):
+    pass
+
+
+_CLAUSE = re.compile(r'^\s*(\w+)\s+-(\w+)\s*(?:"([^"]*)"|(\S+))?\s*$')
+
+
+@dataclass
+class Listing:
+    """One list endpoint: its prefix, its query fields, its sort fields, its default sort."""
+
+    prefix: str
+    items: Callable[[], Sequence[Any]]
+    render: Callable[[Any], dict[str, Any]]
+    fields: dict[str, Callable[[Any], Any]]  # query/sort field (case-insensitive) -> value of an item
+    default_sort: str
+
+    def answer(self, request: Request) -> Response:
+        try:
+            page = self._int(request, "pageReturned", 1)
+            limit = self._int(request, "returnLimit", DEFAULT_PAGE)
+            descending = self._int(request, "sortAscending", 0)
+            if descending not in (0, 1):
+                raise QueryError(f"The value '{descending}' is not valid for {self.prefix}sortAscending.")
+            sort = self._field(request.param(self.prefix + "sortField") or self.default_sort)
+            matches = self._filter(list(self.items()), request.param(self.prefix + "queryString") or "")
+        except QueryError as exc:
+            return error(400, "0xA0110001", str(exc))
+        if sort is not self.fields[self.default_sort.lower()] or descending:
+            matches.sort(key=lambda item: _sortable(sort(item)), reverse=bool(descending))
+        page, limit = max(page, 1), limit if limit > 0 else DEFAULT_PAGE
+        chosen = matches[(page - 1) * limit: page * limit]
+        return json_response(200, [self.render(item) for item in chosen])
+
+    def _int(self, request: Request, name: str, default: int) -> int:
+        text = request.param(self.prefix + name)
+        if text is None or text == "":
+            return default
+        try:
+            return int(text)
+        except ValueError:
+            raise QueryError(f"The value '{text}' is not valid for {self.prefix}{name}.") from None
+
+    def _field(self, name: str) -> Callable[[Any], Any]:
+        found = self.fields.get(name.lower())
+        if found is None:
+            raise QueryError(f"'{name}' is not a valid field; valid fields: {', '.join(sorted(self.fields))}.")
+        return found
+
+    def _filter(self, items: list[Any], query: str) -> list[Any]:
+        for clause in re.split(r"\s+AND\s+", query.strip(), flags=re.I) if query.strip() else []:
+            found = _CLAUSE.match(clause)
+            if not found:
+                raise QueryError(f"The query '{query}' could not be parsed near '{clause}'.")
+            name, operator, quoted, bare = found.groups()
+            value = quoted if quoted is not None else (bare or "")
+            getter, test = self._field(name), _operator(operator.lower(), value)
+            items = [item for item in items if test(getter(item))]
+        return items
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    return (1, value.casefold() if isinstance(value, str) else value)
+
+
+def _operator(name: str, value: str) -> Callable[[Any], bool]:
+    def same(have: Any) -> bool:
+        if isinstance(have, bool):
+            return str(have).lower() == value.lower()
+        if isinstance(have, int):
+            return str(have) == value
+        return str(have if have is not None else "").casefold() == value.casefold()
+
+    def ordered(have: Any) -> Any:
+        if isinstance(have, dt.datetime):
+            try:
+                return have, dt.datetime.fromisoformat(value.rstrip("Zz"))
+            except ValueError:
+                raise QueryError(f"'{value}' is not a date.") from None
+        if isinstance(have, int) and not isinstance(have, bool):
+            try:
+                return have, int(value)
+            except ValueError:
+                raise QueryError(f"'{value}' is not a number.") from None
+        return str(have or "").casefold(), value.casefold()
+
+    tests: dict[str, Callable[[Any], bool]] = {
+        "eq": same,
+        "ne": lambda have: not same(have),
+        "contains": lambda have: value.casefold() in str(have or "").casefold(),
+        "notcontains": lambda have: value.casefold() not in str(have or "").casefold(),
+        "startswith": lambda have: str(have or "").casefold().startswith(value.casefold()),
+        "gt": lambda have: (lambda a, b: a > b)(*ordered(have)),
+        "ge": lambda have: (lambda a, b: a >= b)(*ordered(have)),
+        "lt": lambda have: (lambda a, b: a < b)(*ordered(have)),
+        "le": lambda have: (lambda a, b: a <= b)(*ordered(have)),
+    }
+    if name not in tests:
+        raise QueryError(f"The operator '-{name}' is not supported.")
+    return tests[name]
+
+
+@dataclass
+class Inventory:
+    faults: ActiveFaults
+    agent_count: int = DEFAULT_AGENTS
+    issuing_ca: str = "Keyfactor Smoke Sandbox Issuing CA 1"
+    agents: list[Agent] = field(default_factory=list)
+    templates: list[Template] = field(default_factory=list)
+    authorities: list[CertificateAuthority] = field(default_factory=list)
+    collections: list[Collection] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.agents = sorted(make_agents(self.agent_count), key=lambda a: a.agent_id)
+        self.templates = [*DEFAULT_TEMPLATES, *EXTRA_TEMPLATES]
+        self.authorities = certificate_authorities(self.issuing_ca)
+        self.collections = list(COLLECTIONS)
+        self._apply_faults()
+
+    def _apply_faults(self) -> None:
+        on = self.faults.on
+
+        def branch_orchestrators() -> list[Agent]:
+            return [a for a in self.agents if _BRANCH.match(a.client_machine) and a.platform == UNIVERSAL]
+
+        if on("orchestrator-stale"):
+            # The last orchestrator of the default order (AgentId) sits on the last page of any paged listing;
+            # make sure that one is an ordinary branch orchestrator, then let it stop checking in.
+            last, mover = self.agents[-1], branch_orchestrators()[-1]
+            last.agent_id, mover.agent_id = mover.agent_id, last.agent_id
+            self.agents.sort(key=lambda a: a.agent_id)
+            self.agents[-1].seen_seconds_ago = STALE_FOR.total_seconds()
+        if on("orchestrator-unapproved"):
+            # Re-registered with a new certificate after the upgrade: back to New, awaiting approval.
+            self._named(EXPECTED[0]).status = NEW
+        if on("orchestrator-old-version"):
+            chosen = branch_orchestrators()
+            chosen[len(chosen) // 2].version = OLD_UO_VERSION
+        if on("orchestrator-error"):
+            chosen = branch_orchestrators()
+            chosen[len(chosen) // 3].error_code, chosen[len(chosen) // 3].error_message = ORCHESTRATOR_ERROR
+        if on("duplicate-templates"):
+            # The same template imported twice into one forest (same CommonName, same OID).
+            web = self.templates[0]
+            self.templates.append(replace(web, id=max(t.id for t in self.templates) + 1))
+        if on("duplicate-cas"):
+            first = self.authorities[0]
+            self.authorities.append(replace(first, id=max(c.id for c in self.authorities) + 1))
+        if on("deprecated-collection-fields"):
+            self.collections.append(Collection(len(self.collections) + 1, "Pending CA requests (legacy)",
+                                               REMOVED_FIELDS_QUERY))
+
+    def _named(self, name: str) -> Agent:
+        return next(a for a in self.agents if a.client_machine == name)
+
+    def mount(self, api: KeyfactorApi) -> None:
+        now: list[dt.datetime] = []
+
+        def agent_json(agent: Agent) -> dict[str, Any]:
+            return agent.response(now[-1])
+
+        agents = Listing("pq.", lambda: self.agents, agent_json, {
+            "agentid": lambda a: a.agent_id,
+            "clientmachine": lambda a: a.client_machine,
+            "identity": lambda a: a.username,
+            "username": lambda a: a.username,
+            "platform": lambda a: a.platform,
+            "agentplatform": lambda a: a.platform,
+            "status": lambda a: a.status,
+            "version": lambda a: a.version,
+            "lastseen": lambda a: a.last_seen(now[-1]),
+        }, "AgentId")
+
+        def list_agents(request: Request) -> Response:
+            now[:] = [dt.datetime.now(dt.UTC).replace(tzinfo=None)]
+            return agents.answer(request)
+
+        api.get("/Agents", list_agents)
+        api.get("/CertificateAuthority", Listing("pq.", lambda: self.authorities, CertificateAuthority.response, {
+            "id": lambda c: c.id,
+            "logicalname": lambda c: c.logical_name,
+            "hostname": lambda c: c.host_name,
+            "forestroot": lambda c: c.forest_root,
+        }, "Id").answer)
+        api.get("/Templates", Listing("sq.", lambda: self.templates, Template.template_response, {
+            "id": lambda t: t.id,
+            "commonname": lambda t: t.common_name,
+            "templatename": lambda t: t.template_name,
+            "oid": lambda t: t.oid,
+            "forestroot": lambda t: t.forest_root,
+            "keysize": lambda t: t.key_size,
+            "keytype": lambda t: t.key_type,
+        }, "Id").answer)
+        api.get("/CertificateCollections", Listing("pq.", lambda: self.collections, Collection.response, {
+            "id": lambda c: c.id,
+            "name": lambda c: c.name,
+            "query": lambda c: c.content,
+        }, "Id").answer)
+
+
+def make_agents(count: int, seed: int = 5) -> list[Agent]:
+    """`count` orchestrators: the named ones the sandbox environment expects, a few that must not count (new,
+    disapproved, retired), and bulk Universal and Windows Orchestrators at branch sites, all checked in."""
+    rng = random.Random(seed)
+
+    def agent(name: str, platform: int, version: str, status: int = APPROVED, seen: float | None = None,
+              **extra: Any) -> Agent:
+        capabilities = {UNIVERSAL: ("CertStores.IIS.Inventory", "CertStores.PEM.Inventory", "LOGS", "SSL"),
+                        DOTNET: ("IIS", "F5", "LOGS", "SSL"), JAVA: ("JKS", "PEM")}[platform]
+        return Agent(
+            agent_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            client_machine=name,
+            username=f"CORP\\svc-{name.split('.')[0]}",
+            platform=platform,
+            version=version,
+            status=status,
+            seen_seconds_ago=seen if seen is not None else rng.uniform(2, 12 * 60),
+            capabilities=capabilities,
+            thumbprint=f"{rng.getrandbits(160):040X}",
+            zone=rng.random() < 0.3,
+            ticks=rng.randrange(10),
+            **extra,
+        )
+
+    named = [
+        agent(EXPECTED[0], UNIVERSAL, "10.4.1.0"),
+        agent(EXPECTED[1], UNIVERSAL, "10.1.0.0"),
+        agent(EXPECTED[2], DOTNET, "8.7.0.0"),  # the last Windows Orchestrator, still supported by 10.2
+        agent("javaagent01.corp.example.com", JAVA, "8.5.0.0"),
+        agent("uo-staging.lab.corp.example.com", UNIVERSAL, "10.4.1.0", status=NEW),
+        agent("uo-rogue.guest.example.org", UNIVERSAL, "9.10.0.0", status=DISAPPROVED, seen=40 * 86400,
+              error_code=-2146233088, error_message="Access denied: the orchestrator is not approved."),
+        agent(RETIRED, UNIVERSAL, "8.5.0.0", seen=400 * 86400),
+    ]
+    bulk = []
+    for n in range(max(count - len(named), 1)):
+        windows = n % 7 == 3
+        bulk.append(agent(
+            f"uo-{n + 1:05d}.{SITES[n % len(SITES)]}.corp.example.com",
+            DOTNET if windows else UNIVERSAL,
+            "8.7.0.0" if windows else rng.choice(("10.1.0.0", "10.4.1.0", "10.4.1.0")),
+        ))
+    return named + bulk
+
+
+def agent_count() -> int:
+    text = os.environ.get(AGENTS_ENV, "")
+    if not text:
+        return DEFAULT_AGENTS
+    try:
+        count = int(text)
+    except ValueError:
+        raise ValueError(f"{AGENTS_ENV}={text!r}: expected a whole number of orchestrators") from None
+    if count < MIN_AGENTS:
+        raise ValueError(f"{AGENTS_ENV}={count}: the sandbox needs at least {MIN_AGENTS} orchestrators")
+    return count
+
+
+def mount(api: KeyfactorApi, sandbox: Any) -> None:
+    issuing = sandbox.pki.issuing.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    inventory = Inventory(api.faults, agent_count(), str(issuing))
+    inventory.mount(api)
+    sandbox.inventory = inventory
