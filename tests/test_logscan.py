@@ -300,6 +300,12 @@ def test_a_waiver_with_a_bad_pattern_or_no_justification_is_refused_in_one_line(
     assert "\n" not in str(bad_pattern.value) + str(no_reason.value)
 
 
+def test_a_waiver_expiry_may_be_written_as_text_but_must_be_a_date() -> None:
+    assert Waiver("Timeout", "known", "2022-12-31").expires == date(2022, 12, 31)  # type: ignore[arg-type]
+    with pytest.raises(BadWaiverError, match=r"^logs: waiver 'Timeout' expires 'soon', which is not a date"):
+        Waiver("Timeout", "known", "soon")  # type: ignore[arg-type]
+
+
 # --- paths ----------------------------------------------------------------------------------------------------
 
 
@@ -552,6 +558,11 @@ def test_a_bad_since_is_one_line_naming_the_value_and_the_forms(text: str) -> No
         f"logs: since {text!r} is neither an ISO time (2026-11-27T01:00, optionally with +02:00)"
         " nor a duration (90s, 30m, 2h, 1d) — fix --since or [logs] since"
     )
+
+
+def test_a_window_of_zoned_times_is_refused_in_one_line() -> None:
+    with pytest.raises(BadWindowError, match=r"^logs: window times must be naive log-clock times"):
+        Window(datetime(2022, 12, 7, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(("text", "offset"), [("UTC", 0), ("+02:00", 120), ("-0530", -330), (" local ", None)])

@@ -2,16 +2,19 @@
 
 The library knows nothing of pytest; the logs check calls it and turns the result into its message:
 
-    clock = LogClock.parse("local")                       # the zone the server writes its logs in
-    window = resolve_window([folder], since=None, clock=clock)  # wizard-run start, else the last 24 h
-    result = scan([folder], window, waivers=[Waiver("Keyfactor.Foo .*timeout", "known, ticket 123",
-                                                    date(2026, 12, 31))], clock=clock)
+    clock = LogClock.parse(settings_timezone)                  # "local", "UTC", "+02:00", "Europe/Berlin"
+    window = resolve_window(paths, since=None, clock=clock)    # last wizard run's start, else 24 h back
+    waivers = [Waiver(r"UpgradePlan .*Timeout", "CHG-1234: known, fixed by ...", date(2026, 12, 31))]
+    result = scan(paths, window, waivers=waivers, clock=clock)
     assert result.clean, result.summary_line()
-    assert clock.now() - newest_entry_time(folder) < timedelta(minutes=15)
 
-Times are naive datetimes in the log clock (the server's wall clock, as NLog writes it). Cost follows
-the window, not the file size: see `scan` and `seek`. Every error a user can fix is a LogScanError
-whose str() is one line naming the cause and the fix. Also a command line: `python -m smoke.logscan`.
+    newest = newest_entry_time(folder)                         # None: no entry at all
+    assert newest is not None and clock.now() - newest < timedelta(minutes=15)
+
+Times are naive datetimes in the log clock (the server's wall clock, as NLog writes it). The cost of a
+scan follows the window, not the file size (see `scan` and `seek`). Every error a user can fix is a
+LogScanError (a SmokeError) whose str() is one line naming the cause and the fix. The same as a
+command line: `python -m smoke.logscan PATH... [--since WHEN] [--until WHEN] [--timezone TZ] [--json]`.
 """
 
 from .clock import LOCAL, LogClock, Window, parse_duration, parse_since

@@ -111,6 +111,12 @@ class Window:
     end: datetime | None = None
     source: str = ""  # how the start was chosen, for the report
 
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is not None or (self.end is not None and self.end.tzinfo is not None):
+            raise BadWindowError(
+                "logs: window times must be naive log-clock times — convert them with LogClock.to_log()"
+            )
+
     def __contains__(self, time: datetime) -> bool:
         return self.start <= time and (self.end is None or time <= self.end)
 

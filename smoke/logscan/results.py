@@ -25,10 +25,11 @@ class Waiver:
 
     pattern: str
     justification: str
-    expires: date | None = None
+    expires: date | None = None  # also accepted: "2026-12-31", or a datetime (its date is used)
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "expires", _as_date(self.expires, self.pattern))
         if not self.justification.strip():
             raise BadWaiverError(
                 f"logs: waiver {self.pattern!r} has no justification — say why it is acceptable in"
@@ -51,6 +52,20 @@ class Waiver:
     def describe(self) -> str:
         until = f", expires {self.expires.isoformat()}" if self.expires else ""
         return f"{self.pattern!r} ({self.justification}{until})"
+
+
+def _as_date(value: object, pattern: str) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise BadWaiverError(
+            f"logs: waiver {pattern!r} expires {value!r}, which is not a date like 2026-12-31"
+            " — fix its expires in [[logs.waivers]]"
+        ) from None
 
 
 @dataclass
@@ -181,7 +196,7 @@ class ScanResult:
             for number, group in enumerate(groups, 1):
                 out.append("")
                 out.append(
-                    f"[{number}] {group.level} x{group.count}  {group.first:{_TIME}} .. {group.last:{_TIME}}"
+                    f"[{number}] {group.level} x{group.count}  {_stamp(group.first)} .. {_stamp(group.last)}"
                     f"  {group.logger}"
                 )
                 out.append(f"    files: {', '.join(str(path) for path in group.files)}")
@@ -209,6 +224,11 @@ class ScanResult:
             "expired_waivers": [_waiver_dict(waiver) for waiver in self.expired_waivers],
             "notes": self.notes,
         }
+
+
+def _stamp(time: datetime) -> str:
+    """As NLog writes it: 2022-12-07 01:45:00.1234"""
+    return f"{time:{_TIME}}.{time.microsecond // 100:04d}"
 
 
 def short_logger(logger: str) -> str:

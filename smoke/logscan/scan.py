@@ -10,13 +10,13 @@ GIL), so I/O and searching overlap.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
 
 from .clock import LOCAL, LogClock, Window
 from .errors import LogPathError
@@ -34,7 +34,8 @@ MTIME_SLACK = timedelta(hours=2)
 EXCERPT_LINES = 30
 EXCERPT_CHARS = 4000
 
-_Collect = Callable[[int, bytes, int], None]  # (file offset of the line, the line, where the tag is)
+Buffer = bytes | bytearray
+_Collect = Callable[[int, "re.Match[bytes]"], None]  # (file offset of the entry, its header)
 
 
 def scan(
@@ -60,15 +61,30 @@ def scan(
     today = today or date.today()
     active = [waiver for waiver in waivers if not waiver.expired(today)]
     expired = [waiver for waiver in waivers if waiver.expired(today)]
+    tags = level_tags(tuple(levels))  # validates the level names
     groups = _Groups(active, levels)
-    tags = level_tags(tuple(levels))
-    oldest_mtime = clock.from_log(window.start - MTIME_SLACK).timestamp()
+    oldest_mtime = _instant(clock, _shift(window.start, -MTIME_SLACK)) if seek else None
 
     files = discover(paths, globs)
-    scans = [_scan_file(path, window, tags, groups, oldest_mtime if seek else None, seek, chunk_size) for path in files]
+    scans = [_scan_file(path, window, tags, groups, oldest_mtime, seek, chunk_size) for path in files]
     found, waived = groups.results(expired)
     notes = [] if files else [f"no log files matching {', '.join(globs)} in the given paths"]
     return ScanResult(window, scans, found, waived, expired, notes)
+
+
+def _shift(time: datetime, delta: timedelta) -> datetime:
+    try:
+        return time + delta
+    except OverflowError:
+        return datetime.min if delta < timedelta() else datetime.max
+
+
+def _instant(clock: LogClock, naive: datetime) -> float | None:
+    """Seconds since the epoch of a log-clock time; None where the platform cannot say (far past)."""
+    try:
+        return clock.from_log(naive).timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _scan_file(
@@ -88,13 +104,13 @@ def _scan_file(
             size = os.fstat(f.fileno()).st_size
             start, end = 0, size
             if seek:
-                start = seek_time(f, size, window.start - SEEK_SLACK)
+                start = seek_time(f, size, _shift(window.start, -SEEK_SLACK))
                 if window.end is not None:
-                    end = seek_time(f, size, window.end + SEEK_SLACK + timedelta(microseconds=1), start)
+                    end = seek_time(f, size, _shift(window.end, SEEK_SLACK + timedelta(microseconds=1)), start)
             result = FileScan(path, size, start, end)
 
-            def collect(offset: int, line: bytes, tag: int) -> None:
-                if groups.add(path, offset, line, tag, window):
+            def collect(offset: int, header: re.Match[bytes]) -> None:
+                if groups.add(path, offset, header, window):
                     result.entries += 1
 
             _search(f, start, end, tags, collect, chunk_size)
@@ -105,58 +121,77 @@ def _scan_file(
         raise LogPathError.unreadable(path, exc) from None
 
 
-def _search(f: BinaryIO, start: int, end: int, tags: re.Pattern[bytes], collect: _Collect, chunk_size: int) -> None:
-    """Hand every line in [start, end) that holds a level tag to `collect`, without splitting lines:
-    a line cut by a chunk boundary is completed from the next chunk (`carry`)."""
+def _search(
+    f: io.BufferedReader, start: int, end: int, tags: re.Pattern[bytes], collect: _Collect, chunk_size: int
+) -> None:
+    """Hand the header of every entry in [start, end) whose level tag the `tags` regex finds to `collect`,
+    without splitting lines: a line cut by a chunk boundary is completed from the next chunk (`carry`)."""
 
-    def find(buf: bytes, lo: int, hi: int, offset: int) -> None:
+    def find(buf: Buffer, lo: int, hi: int, offset: int) -> None:
         for match in tags.finditer(buf, lo, hi):
             tag = match.start()
             line = buf.rfind(b"\n", lo, tag) + 1 or lo
-            line_end = buf.find(b"\n", tag, hi)
-            collect(offset + line, buf[line : hi if line_end < 0 else line_end], tag - line)
+            if buf.find(b"] - ", line, tag) >= 0:
+                continue  # quoted in a message: a "] - " before it closes the real level (cheap pre-check)
+            header = HEADER_RE.match(buf, line, hi)
+            if header is not None and header.start(LEVEL_GROUP) == tag + 1:  # the level, not a quote
+                collect(offset + line, header)
 
     carry, carry_at = b"", start
-    for pos, buf in _chunks(f, start, end, chunk_size):
-        at_end = pos + len(buf) >= end
-        last = len(buf) if at_end else buf.rfind(b"\n") + 1
+    for pos, buf, size in _chunks(f, start, end, chunk_size):
+        last = size if pos + size >= end else buf.rfind(b"\n", 0, size) + 1
         if last == 0:  # a single line longer than a chunk
-            carry, carry_at = carry + buf, carry_at if carry else pos
+            carry, carry_at = carry + buf[:size], carry_at if carry else pos
             continue
         lo = 0
         if carry:
-            lo = buf.find(b"\n") + 1 or len(buf)
+            lo = buf.find(b"\n", 0, size) + 1 or size
             head = carry + buf[:lo]
             find(head, 0, len(head), carry_at)
             carry = b""
         find(buf, lo, last, pos)
-        if last < len(buf):
-            carry, carry_at = buf[last:], pos + last
+        if last < size:
+            carry, carry_at = bytes(buf[last:size]), pos + last
     if carry:  # the file shrank under us
         find(carry, 0, len(carry), carry_at)
 
 
-def _chunks(f: BinaryIO, start: int, end: int, chunk_size: int) -> Iterator[tuple[int, bytes]]:
-    """(offset, bytes) chunks of [start, end), the next one read ahead in a second thread."""
+def _chunks(f: io.BufferedReader, start: int, end: int, chunk_size: int) -> Iterator[tuple[int, Buffer, int]]:
+    """(offset, buffer, length) chunks of [start, end). For more than one chunk, two buffers are reused
+    (no fresh pages per chunk) and the next chunk is read in a second thread while the caller searches
+    the current one; a buffer is refilled only once the caller has asked for the next chunk."""
     f.seek(start)
     if end - start <= chunk_size:
-        if end > start:
-            yield start, f.read(end - start)
+        data = f.read(end - start) if end > start else b""
+        if data:
+            yield start, data, len(data)
         return
+    buffers = (bytearray(chunk_size), bytearray(chunk_size))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logscan-read") as reader:
-        pos = start
-        pending = reader.submit(f.read, min(chunk_size, end - pos))
+        pos, current = start, 0
+        pending = reader.submit(_fill, f, buffers[current], min(chunk_size, end - pos))
         while True:
-            buf = pending.result()
-            if not buf:
+            size = pending.result()
+            if not size:
                 return
-            following = pos + len(buf)
+            following = pos + size
             if following < end:
-                pending = reader.submit(f.read, min(chunk_size, end - following))
-            yield pos, buf
+                pending = reader.submit(_fill, f, buffers[1 - current], min(chunk_size, end - following))
+            yield pos, buffers[current], size
             if following >= end:
                 return
-            pos = following
+            pos, current = following, 1 - current
+
+
+def _fill(f: io.BufferedReader, buffer: bytearray, size: int) -> int:
+    view = memoryview(buffer)[:size]
+    filled = 0
+    while filled < size:
+        count = f.readinto(view[filled:])
+        if not count:
+            break
+        filled += count
+    return filled
 
 
 class _Groups:
@@ -170,11 +205,9 @@ class _Groups:
         # Decoding, waiver matching and normalising once per distinct (logger, message): errors repeat.
         self.known: dict[tuple[bytes, bytes], tuple[str, str, int, str]] = {}
 
-    def add(self, path: Path, offset: int, line: bytes, tag: int, window: Window) -> bool:
-        """Count the line if the tag at line[tag] is the level of an entry header inside the window
-        (not a tag quoted in a message or a continuation line)."""
-        header = HEADER_RE.match(line)
-        if header is None or header.start(LEVEL_GROUP) != tag + 1 or header.group(LEVEL_GROUP) not in self.levels:
+    def add(self, path: Path, offset: int, header: re.Match[bytes], window: Window) -> bool:
+        """Count the entry if its level is one of ours and its time is inside the window."""
+        if header.group(LEVEL_GROUP) not in self.levels:
             return False
         time = parse_timestamp(header.group(1))
         if time is None or time not in window:
