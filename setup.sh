@@ -35,4 +35,14 @@ python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[$extra]"
-echo "setup: ready (.venv)"
+
+# The Allure command line that renders the single-file HTML report (package.json, pinned by package-lock.json).
+# Without it a run still gives its verdict, summary and JUnit XML, and says how to render the report later.
+if [ ! -x node_modules/.bin/allure ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    echo "setup: npm not found: install Node.js 18+ and run 'npm ci' here for the HTML report"
+  fi
+fi
+echo "setup: ready (.venv, node_modules)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ class Sandbox:
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
+    serving_since: float | None = None
 
     @property
     def url(self) -> str:
@@ -59,17 +62,42 @@ class Sandbox:
         # --- parts mounted on the API and the site (one line each) ---
         inventory.mount(api, self)
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
-        if not self.faults.on("api-down"):
+        if self.faults.on("slow-start"):
+            self._slow_start(router, auth)
+        elif not self.faults.on("api-down"):
             self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,
                                             tls_context(str(self.chain), str(self.key)))
             serve(self.server)
 
     def stop(self) -> None:
+        if self.starting:
+            self.starting.cancel()
+            self.starting.join()
         if self.server:
             self.server.shutdown()
             self.server.server_close()
         if self.realm:
             kdc.stop(self.realm)
+
+    # --- slow-start (issue 7) ---
+    def _slow_start(self, router: Router, auth: Authenticator) -> None:
+        """A reboot: nothing listens on the port (connection refused) for a while, then the site is healthy."""
+        value = self.faults.value("slow-start") or ""
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise ValueError(f"sandbox fault slow-start={value}: give the seconds, e.g. slow-start=5") from None
+
+        def listen() -> None:
+            self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,
+                                            tls_context(str(self.chain), str(self.key)))
+            serve(self.server)
+            self.serving_since = time.time()
+
+        self.notes.append(f"slow-start: the site refuses connections for {seconds:g} s, then comes up healthy")
+        self.starting = threading.Timer(seconds, listen)
+        self.starting.daemon = True
+        self.starting.start()
 
     def environment_toml(self) -> str:
         """An environment file for this run: what only exists at run time. Holds no secret."""

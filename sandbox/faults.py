@@ -106,6 +106,14 @@ REGISTRY: dict[str, Fault] = {
         ),
         # --- logs, database (issue 6) ---
         # --- report and reruns (issue 7) ---
+        Fault(
+            "slow-start",
+            "The server is still coming up after a reboot: connections are refused for SECONDS, then it is healthy.",
+            marker="api",
+            fails=("smoke/test_api.py::test_the_api_answers_an_authenticated_request",),
+            says="connection refused",
+            takes_value=True,
+        ),
     ]
 }
 

@@ -1,5 +1,6 @@
 """The suite's pytest plugin: the options, choosing the environment, starting the embedded sandbox when the
-environment asks for it, the report's environment table, and one line per known failure.
+environment asks for it, waiting for a rebooted server, one line per known failure, skipping what depends on a
+server that failed, and the run's report (smoke/report.py) with its summary and final counts line.
 
 Loaded through the `pytest11` entry point, so that `--env path/to/file.toml` is understood before pytest
 picks its root folder (a conftest.py is read too late for that).
@@ -8,19 +9,25 @@ picks its root folder (a conftest.py is read too late for that).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 
-from . import evidence, launcher, rootdir, settings
-from .errors import Blocked, ConfigError, SmokeError
+from . import evidence, launcher, readiness, rootdir, settings
+from .errors import ApiUnreachable, Blocked, ConfigError, SmokeError
+from .report import RunFiles, RunReport, check_ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 SELF_TEST_DIRS = ("tests", "bench")
 CHECKS = ROOT / "smoke"
 SETTINGS = pytest.StashKey[settings.Settings]()
 SANDBOX = pytest.StashKey[launcher.EmbeddedSandbox]()
+REPORT = pytest.StashKey[RunReport]()
+SERVER_DOWN = pytest.StashKey[SmokeError]()
+# Checks that reach the Keyfactor server's URL (the IIS site): skipped once it did not answer at all.
+SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,6 +38,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --env sandbox: reproduce a documented failure (repeatable; python -m sandbox "
                          "--list-faults lists them)")
     group.addoption("--read-only", action="store_true", help="skip every check that writes to the server")
+    group.addoption("--ticket", metavar="CHG…", help="the change ticket: in the report's file name, its executor "
+                                                      "and the summary")
+    group.addoption("--wait-ready", metavar="DURATION", help="first wait up to DURATION (90s, 10m) for the API and "
+                                                             "the portal to answer, e.g. after a reboot")
+    group.addoption("--report-dir", metavar="DIR", default=str(ROOT / "reports"),
+                    help="where reports/<env>/ goes (default: the suite's reports/ folder)")
 
 
 def _runs_checks(config: pytest.Config) -> bool:
@@ -52,13 +65,29 @@ def pytest_configure(config: pytest.Config) -> None:
     if not env:
         found = ", ".join(settings.available()) or "none"
         raise pytest.UsageError(f"no environment chosen: pass --env NAME (found: {found}) or --env path/to/file.toml")
-    if not getattr(config.option, "allure_report_dir", None):
-        config.option.allure_report_dir = str(ROOT / "reports" / "allure-results")
-        config.option.clean_alluredir = True
     try:
-        config.stash[SETTINGS] = _load(config, env)
+        ticket = check_ticket(config.getoption("--ticket"))
+        if config.getoption("--wait-ready"):
+            readiness.parse_duration(config.getoption("--wait-ready"))
+        config.stash[SETTINGS] = loaded = _load(config, env)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if not config.option.collectonly:
+        config.stash[REPORT] = run = _plan_report(config, loaded.name, ticket)
+        config.pluginmanager.register(_Recorder(run), "keyfactor-smoke-recorder")
+
+
+def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunReport:
+    """reports/<env>/<run>/ for the raw results and the JUnit XML; an explicit --alluredir keeps only raw results
+    there (for a CI that renders Allure itself) and leaves reports/ alone."""
+    started = dt.datetime.now().astimezone()
+    given = getattr(config.option, "allure_report_dir", None)
+    files = None if given else RunFiles.plan(Path(config.getoption("--report-dir")), env, started, ticket)
+    if files:
+        config.option.allure_report_dir = str(files.results)
+        if not config.option.xmlpath:
+            config.option.xmlpath = str(files.junit)
+    return RunReport(Path(config.option.allure_report_dir), files, env, ticket, started)
 
 
 def _load(config: pytest.Config, env: str) -> settings.Settings:
@@ -81,28 +110,13 @@ def _load(config: pytest.Config, env: str) -> settings.Settings:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(REPORT, None)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if run and reporter:
+        reporter.write_line(run.counts_line())  # the run's last line, with every count even when zero
     sandbox = config.stash.get(SANDBOX, None)
     if sandbox:
         sandbox.stop()
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    config = session.config
-    found = config.stash.get(SETTINGS, None)
-    results = getattr(config.option, "allure_report_dir", None)
-    if not found or not results:
-        return
-    values = {"Environment": found.name, "Server": found.command.url, "Authentication method": found.auth.method}
-    sandbox = config.stash.get(SANDBOX, None)
-    if sandbox:
-        values["Sandbox faults"] = ", ".join(sandbox.ready["faults"]) or "none"
-        values.update({f"Sandbox note {i + 1}": note for i, note in enumerate(sandbox.ready["notes"])})
-    evidence.write_environment(results, values)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for name, value in evidence.facts.items():
-        terminalreporter.write_line(f"{name}: {value}")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -118,7 +132,82 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
-# --- one line per known failure ------------------------------------------------------------------------
+# --- the report ------------------------------------------------------------------------------------------
+
+class _Recorder:
+    """Feeds every check's outcome, as one redacted line, to the run's report."""
+
+    def __init__(self, run: RunReport) -> None:
+        self.run = run
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.passed and report.when != "call":
+            return
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            self.run.add(report.nodeid, "skipped", reason.removeprefix("Skipped: "))
+        else:
+            self.run.add(report.nodeid, "failed" if report.failed else "passed", _one_line(report))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    config = terminalreporter.config
+    run, found = config.stash.get(REPORT, None), config.stash.get(SETTINGS, None)
+    if not run or not found:
+        return
+    if not run.outcomes:
+        run.discard()
+        return
+    values = {"Environment": found.name, "Server": found.command.url, "Authentication method": found.auth.method}
+    sandbox = config.stash.get(SANDBOX, None)
+    if sandbox:
+        values["Sandbox faults"] = ", ".join(sandbox.ready["faults"]) or "none"
+        values.update({f"Sandbox note {i + 1}": note for i, note in enumerate(sandbox.ready["notes"])})
+    if SERVER_DOWN in config.stash and not config.getoption("--wait-ready"):
+        run.hints.append("the server did not answer: if it is still starting after a reboot, rerun with "
+                         "--wait-ready 10m")
+    terminalreporter.write_sep("=", "summary for the change ticket")
+    for line in run.finish(values).rstrip().splitlines():
+        terminalreporter.write_line(line)
+
+
+def _one_line(report: pytest.TestReport) -> str:
+    if report.passed:
+        return ""
+    text = report.longreprtext.strip()
+    lines = [line for line in text.splitlines() if line.startswith("E ")]
+    return (lines[-1][1:].strip() if lines else text.splitlines()[-1] if text else "failed").removeprefix("Failed: ")
+
+
+# --- waiting for the server after a reboot ------------------------------------------------------------------
+
+class ReadinessCheck(pytest.Item):
+    """The first check with --wait-ready: the API and the portal answer within the time given."""
+
+    def runtest(self) -> None:
+        found = self.config.stash[SETTINGS]
+        asked = self.config.getoption("--wait-ready")
+        urls = [found.api_url + "/Status/Endpoints", found.portal_url + "/"]
+        bundle = str(found.command.ca_bundle) if found.command.ca_bundle else None
+        waited = readiness.wait_until_ready(urls, readiness.parse_duration(asked), asked, bundle,
+                                            found.command.timeout_s)
+        evidence.note_fact("Waited for the server", waited.describe(asked))
+        evidence.attach_text("Readiness", "\n".join(f"{url}: {how}" for url, how in waited.answers.items()))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, self.name
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--wait-ready") and SETTINGS in config.stash and items:
+        name = "test_the_api_and_the_portal_answer_within_the_wait"
+        path = CHECKS / "readiness.py"
+        check = ReadinessCheck.from_parent(session, name=name, path=path, nodeid=f"smoke/readiness.py::{name}")
+        items.insert(0, check)
+
+
+# --- one line per known failure, and fail fast ----------------------------------------------------------------
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
@@ -127,21 +216,53 @@ def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
     except Blocked as exc:
         pytest.skip(str(exc))
     except SmokeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        _note_root_cause(item, exc)
+        pytest.fail(evidence.redact(str(exc)), pytrace=False)
     except AssertionError as exc:
         if not item.path.is_relative_to(CHECKS):
             raise
         # A check's assertion message is the one line for the ticket; pytest's introspection is for developers.
-        pytest.fail(str(exc).split("\nassert ")[0].strip() or "check failed", pytrace=False)
+        message = str(exc).split("\nassert ")[0].strip() or "check failed"
+        pytest.fail(evidence.redact(message), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):  # type: ignore[no-untyped-def]
     if item.get_closest_marker("writes") and item.config.getoption("--read-only"):
         pytest.skip("--read-only: this check writes to the server")
-    return (yield)
+    down = item.config.stash.get(SERVER_DOWN, None)
+    if down and {mark.name for mark in item.iter_markers()} & SERVER_MARKERS:
+        cause = str(down).split(" — ")[0]  # the cause; the failed check gives the fix
+        pytest.skip(f"not run: the Keyfactor server failed earlier in this run — {cause}")
+    try:
+        return (yield)
+    except Blocked as exc:
+        pytest.skip(str(exc))
+    except SmokeError as exc:
+        _note_root_cause(item, exc)
+        raise
 
 
-def pytest_exception_interact(node: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
-    if isinstance(call.excinfo.value if call.excinfo else None, SmokeError) and report.failed:
-        report.longrepr = str(call.excinfo.value)  # type: ignore[union-attr]
+def _note_root_cause(item: pytest.Item, exc: SmokeError) -> None:
+    if isinstance(exc, ApiUnreachable) and SERVER_DOWN not in item.config.stash:
+        item.config.stash[SERVER_DOWN] = exc
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    found: pytest.TestReport = yield
+    error = call.excinfo.value if call.excinfo else None
+    if isinstance(error, SmokeError) and found.failed:
+        found.longrepr = evidence.redact(str(error))  # one line, also where a fixture raised it
+    elif found.longrepr is not None:
+        found.longrepr = _redacted(found.longrepr)
+    found.sections = [(title, evidence.redact(content)) for title, content in found.sections]
+    return found
+
+
+def _redacted(longrepr):  # type: ignore[no-untyped-def]
+    if isinstance(longrepr, tuple):  # a skip: (path, line, reason)
+        return (*longrepr[:2], evidence.redact(longrepr[2]))
+    text = str(longrepr)
+    cleaned = evidence.redact(text)
+    return longrepr if cleaned == text else cleaned
