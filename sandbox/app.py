@@ -8,10 +8,11 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import inventory, kdc
+from . import database, inventory, kdc, logs
 from .api import KeyfactorApi
 from .faults import ActiveFaults
 from .pki import SandboxPKI
@@ -32,6 +33,11 @@ class Sandbox:
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    # What mounted parts hand over: lines for the run's environment file (never a secret), variables for the
+    # suite's process (secrets go here: the handshake file is private), and how to stop them.
+    extra_toml: list[str] = field(default_factory=list)
+    environ: dict[str, str] = field(default_factory=dict)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     serving_since: float | None = None
 
@@ -61,6 +67,8 @@ class Sandbox:
         api.mount()
         # --- parts mounted on the API and the site (one line each) ---
         inventory.mount(api, self)
+        logs.start(self)
+        database.start(self)
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):
             self._slow_start(router, auth)
@@ -70,6 +78,8 @@ class Sandbox:
             serve(self.server)
 
     def stop(self) -> None:
+        for stop in reversed(self.on_stop):
+            stop()
         if self.starting:
             self.starting.cancel()
             self.starting.join()
@@ -119,6 +129,8 @@ class Sandbox:
                 f"ccache = {json.dumps(self.realm.environ['KRB5CCNAME'])}",
                 f"krb5_config = {json.dumps(str(self.realm.krb5_config))}",
             ]
+        if self.extra_toml:
+            lines += ["", *self.extra_toml]
         return "\n".join(lines) + "\n"
 
     def write_ready(self, ready_file: Path) -> dict[str, object]:
@@ -130,7 +142,7 @@ class Sandbox:
             "kerberos": self.kerberos,
             "faults": self.faults.names(),
             "notes": self.notes,
-            "environ": {PASSWORD_ENV: self.password},
+            "environ": {PASSWORD_ENV: self.password, **self.environ},
             "pid": os.getpid(),
             "started": time.time(),
         }

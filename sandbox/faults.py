@@ -105,6 +105,56 @@ REGISTRY: dict[str, Fault] = {
             says="Pending CA requests (legacy)",
         ),
         # --- logs, database (issue 6) ---
+        Fault(
+            "log-errors",
+            "The logs show errors after the upgrade: an upgrade module timed out (the vendor's example), the API "
+            "and the Timer Service fail.",
+            marker="logs",
+            fails=("smoke/test_logs.py::test_no_errors_were_logged_since_the_upgrade",),
+            says="Failed to run upgrade module",
+        ),
+        Fault(
+            "logging-stopped",
+            "Logging stopped: the log files are there, but nothing was written to them for three hours.",
+            marker="logs",
+            fails=("smoke/test_logs.py::test_every_log_location_is_still_being_written",),
+            says="logging has stopped",
+        ),
+        Fault(
+            "sql-unencrypted",
+            "SQL Server has no TLS certificate: Keyfactor Command 10, which encrypts by default, cannot connect.",
+            marker="database",
+            fails=("smoke/test_database.py::test_the_sql_server_connection_is_encrypted",),
+            says="does not support encryption",
+        ),
+        Fault(
+            "sql-compat-120",
+            "The Keyfactor database is at compatibility level 120 (SQL Server 2014); 10.x needs 130 or more.",
+            marker="database",
+            fails=("smoke/test_database.py::test_the_keyfactor_database_is_at_compatibility_level_130_or_more",),
+            says="compatibility level 120",
+        ),
+        Fault(
+            "sql-old-version",
+            "SQL Server is 2016 RTM (13.0.1601.5), older than the 2016 CU2 that 10.x requires.",
+            marker="database",
+            fails=("smoke/test_database.py::test_the_sql_server_is_2016_cu2_or_later",),
+            says="13.0.1601.5",
+        ),
+        Fault(
+            "sql-down",
+            "SQL Server does not accept connections (service stopped): the database checks cannot run.",
+            marker="database",
+            fails=("smoke/test_database.py::test_the_sql_server_connection_is_encrypted",),
+            says="connection refused",
+        ),
+        Fault(
+            "sql-no-view-server-state",
+            "The suite's SQL login lacks VIEW SERVER STATE, so it cannot see whether its session is encrypted.",
+            marker="database",
+            fails=("smoke/test_database.py::test_the_sql_server_connection_is_encrypted",),
+            says="GRANT VIEW SERVER STATE",
+        ),
         # --- report and reruns (issue 7) ---
         Fault(
             "slow-start",

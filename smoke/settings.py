@@ -13,7 +13,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import evidence, keyfactor
 from .errors import ConfigError
@@ -133,26 +133,116 @@ class ConfigReviewSection(Section):
 
 
 class LogWaiver(Section):
-    pattern: str
-    justification: str
-    expires: dt.date
+    pattern: str  # a regular expression searched in "<logger> <message>" of each Error/Fatal entry
+    justification: str  # why it is acceptable: a vendor case, a ticket
+    expires: Annotated[dt.date, Field(strict=False)]  # 2026-12-31 (TOML date); after it, the entry counts again
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return pattern
+
+    @field_validator("justification")
+    @classmethod
+    def _why(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("say why the entry is acceptable (a vendor case, a ticket)")
+        return text
 
 
 class LogsSection(Section):
     """smoke/test_logs.py"""
 
-    paths: list[str]
-    freshness_minutes: int = 60
-    since: str | None = None
-    timezone: str = "local"
+    # Folders (or files) of Keyfactor's NLog logs: local (C:\Keyfactor\logs), a UNC share on Windows
+    # (\\server\c$\Keyfactor\logs), a CIFS mount on Linux (/mnt/kf-logs). Archives below them are read too.
+    paths: list[str] = []
+    freshness_minutes: Annotated[int, Field(gt=0)] = 60  # each location must have an entry newer than this
+    since: str | None = None  # window start: ISO time or duration ("2h"); default: the last wizard run, else 24 h
+    timezone: str = "local"  # the zone the server writes log times in: local, UTC, "+02:00", "Europe/Berlin"
+    wizard_logger: str = ""  # regex on the logger name of configuration-wizard entries ("" = every entry)
+    wizard_start: str | None = None  # regex on "<logger> <message>" of the line that starts a wizard run
     waivers: list[LogWaiver] = []
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, paths: list[str]) -> list[str]:
+        if any(not path.strip() for path in paths):
+            raise ValueError('an empty path — list the log folders, e.g. ["/mnt/kf-logs"]')
+        return paths
+
+    @field_validator("since")
+    @classmethod
+    def _since(cls, since: str | None) -> str | None:
+        from .logscan import LogScanError, parse_since
+
+        if since is not None:
+            try:
+                parse_since(since, dt.datetime(2000, 1, 1))
+            except LogScanError as exc:
+                raise ValueError(str(exc).removeprefix("logs: ")) from None
+        return since
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, name: str) -> str:
+        from .logscan import LogClock, LogScanError
+
+        try:
+            LogClock.parse(name)
+        except LogScanError as exc:
+            raise ValueError(str(exc).removeprefix("logs: ")) from None
+        return name
+
+    @field_validator("wizard_logger", "wizard_start")
+    @classmethod
+    def _marker(cls, pattern: str | None) -> str | None:
+        try:
+            re.compile(pattern or "")
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return pattern
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class DatabaseSection(Section):
     """smoke/test_database.py"""
 
+    # The NAME of the environment variable holding the ODBC connection string (it holds a password).
     connection_string_env: str
-    database: str | None = None
+    database: str | None = None  # the Keyfactor database; default: DATABASE= of the connection string
+    timeout_s: Annotated[float, Field(gt=0, le=600)] = 15.0  # login and each query
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_name_not_a_string(cls, values: Any) -> Any:
+        # Checked on the whole section so that the error shows "{…}", never a pasted connection string.
+        name = values.get("connection_string_env") if isinstance(values, dict) else None
+        if isinstance(name, str) and not _ENV_NAME.fullmatch(name):
+            raise ValueError("[database] connection_string_env must be the NAME of the environment variable that "
+                             "holds the ODBC connection string (e.g. \"KF_SMOKE_SQL\"), not the string itself — "
+                             "move the connection string into that variable")
+        return values
+
+    @field_validator("timeout_s", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def connection_string(self) -> str:
+        """The connection string, from the environment variable (never from a file); registered as a secret."""
+        value = os.environ.get(self.connection_string_env, "").strip()
+        if not value:
+            raise ConfigError(f"[database] connection_string_env: environment variable {self.connection_string_env} "
+                              "is not set — set it to the ODBC connection string of the Keyfactor database "
+                              "(README: \"The logs and database checks\"); it is never read from a file")
+        evidence.register_secret(value)
+        return value
 
 
 class Settings(Section):
