@@ -36,7 +36,6 @@ class _Locations:
                     raise ConfigError(f"[logs] paths is empty in {self.settings.path} — list the Keyfactor log "
                                       "folders, e.g. paths = ['\\\\kf01\\c$\\Keyfactor\\logs'] on Windows "
                                       'or a CIFS mount such as ["/mnt/kf-logs"] on Linux')
-                LogClock.parse(self.section.timezone)
                 discover(self.section.paths)
             except SmokeError as exc:
                 self.failure = exc
