@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, inventory, kdc, logs
+from . import database, enrollment, inventory, kdc, logs
 from .api import KeyfactorApi
 from .faults import ActiveFaults
 from .pki import SandboxPKI
@@ -66,6 +66,7 @@ class Sandbox:
         api = KeyfactorApi(router, self.faults)
         api.mount()
         # --- parts mounted on the API and the site (one line each) ---
+        enrollment.mount(api, self)
         inventory.mount(api, self)
         logs.start(self)
         database.start(self)

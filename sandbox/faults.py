@@ -53,6 +53,42 @@ REGISTRY: dict[str, Fault] = {
             says="10.1",
         ),
         # --- enrollment (issue 3) ---
+        Fault(
+            "ca-unreachable",
+            "The CA does not answer (CA service stopped, RPC blocked): enrollment fails, RPC server unavailable.",
+            marker="enrollment",
+            fails=("smoke/test_enrollment.py::test_a_certificate_can_be_issued_through_the_api_by_csr",),
+            says="CA service",
+        ),
+        Fault(
+            "delegation-broken",
+            "Kerberos delegation from the app pool to the CA is broken: enrollment fails while other API calls work.",
+            marker="enrollment",
+            fails=("smoke/test_enrollment.py::test_a_certificate_can_be_issued_through_the_api_by_csr",),
+            says="constrained delegation",
+        ),
+        Fault(
+            "approval-required",
+            "The CA holds every request for a certificate manager's approval (RequestDisposition PENDING).",
+            marker="enrollment",
+            fails=("smoke/test_enrollment.py::test_a_certificate_can_be_issued_through_the_api_by_csr",),
+            says="without approval",
+        ),
+        Fault(
+            "revoke-fails",
+            "The CA refuses to revoke (access denied): the smoke certificate stays valid.",
+            marker="enrollment",
+            fails=("smoke/test_enrollment.py::test_the_smoke_certificate_is_revoked_afterwards",),
+            says="revoke it by hand",
+        ),
+        Fault(
+            "ca-slow",
+            "The CA takes SECONDS to answer an enrollment: a client that gives up first leaves an issued certificate.",
+            marker="enrollment",
+            fails=("smoke/test_enrollment.py::test_a_certificate_can_be_issued_through_the_api_by_csr",),
+            says="no answer within",
+            takes_value=True,
+        ),
         # --- portal, dashboard, reports (issue 4) ---
         # --- orchestrators, configuration review (issue 5) ---
         Fault(
