@@ -175,8 +175,30 @@ def test_a_slow_ca_fails_exactly_the_issuance_check_and_its_certificate_is_still
 
 def test_an_interrupted_run_still_revokes_what_it_issued(tmp_path):
     with running(tmp_path, "ca-slow=8") as sandbox:
-        env = environment(tmp_path, sandbox, timeout_s=60)
-        log = (tmp_path / "suite.log").open("w")
+        returncode, output = _interrupted_run(tmp_path, sandbox)
+        found = smoke_certificates(sandbox)
+    assert returncode == 2 and "KeyboardInterrupt" in output, output  # pytest's "interrupted"
+    # Interrupted while waiting for the answer: the suite never learnt the id; the cleanup found it by its run id.
+    assert len(found) == 1 and not unrevoked(found), found
+    assert "Keyfactor smoke test run" in found[0]["RevocationComment"]
+
+
+def test_an_interrupted_run_names_what_it_could_not_revoke_in_one_line(tmp_path):
+    with running(tmp_path, "ca-slow=8", "revoke-fails") as sandbox:
+        returncode, output = _interrupted_run(tmp_path, sandbox)
+        (left,) = smoke_certificates(sandbox)
+    assert returncode == 2 and "INTERNALERROR" not in output, output
+    named = f"id {left['Id']} serial {left['SerialNumber']} thumbprint {left['Thumbprint']}"
+    (line,) = [line for line in output.splitlines() if named in line and "revoke it by hand" in line]
+    assert line.startswith("smoke certificates still valid:"), line
+    assert left["CertState"] == 1
+
+
+def _interrupted_run(tmp_path: Path, sandbox: Sandbox) -> tuple[int, str]:
+    """Runs the enrollment checks and presses Ctrl-C once the sandbox has issued the first certificate, while the
+    suite still waits for the (slow) answer."""
+    env = environment(tmp_path, sandbox, timeout_s=60)
+    with (tmp_path / "suite.log").open("w") as log:
         # --rootdir/-c: one pytest process, as with an environment file inside the project (no re-run wrapper).
         suite = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
                                   "-c", str(ROOT / "pyproject.toml"), "--env", env,
@@ -184,7 +206,7 @@ def test_an_interrupted_run_still_revokes_what_it_issued(tmp_path):
                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + 90
-            while not smoke_certificates(sandbox):  # issued; the suite now waits for the CA's late answer
+            while not smoke_certificates(sandbox):
                 assert suite.poll() is None and time.monotonic() < deadline, (tmp_path / "suite.log").read_text()
                 time.sleep(0.2)
             os.killpg(suite.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground process group
@@ -192,12 +214,7 @@ def test_an_interrupted_run_still_revokes_what_it_issued(tmp_path):
         finally:
             if suite.poll() is None:
                 suite.kill()
-            log.close()
-        found = smoke_certificates(sandbox)
-    output = (tmp_path / "suite.log").read_text()
-    assert returncode == 2 and "KeyboardInterrupt" in output, output  # pytest's "interrupted"
-    assert len(found) == 1 and not unrevoked(found), found
-    assert "Keyfactor smoke test run" in found[0]["RevocationComment"]
+    return returncode, (tmp_path / "suite.log").read_text()
 
 
 def test_read_only_skips_every_writing_check_with_that_reason_and_writes_nothing(tmp_path):
