@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -175,8 +176,7 @@ class Heartbeat:
         found = []
         for orchestrator in self.approved():
             minimum = minimums.get(orchestrator.platform.casefold())
-            if minimum and not (version_parts(orchestrator.version)
-                                and version_at_least(orchestrator.version, minimum)):
+            if minimum and not _meets(orchestrator.version, minimum):
                 found.append((orchestrator, minimum))
         return found
 
@@ -189,6 +189,12 @@ class Heartbeat:
                                   f"— use one of: {', '.join(repr(p) for p in PLATFORMS.values())}")
             minimums[platform.casefold()] = version
         return minimums
+
+
+@functools.lru_cache(maxsize=1024)
+def _meets(version: str, minimum: str) -> bool:
+    """Thousands of orchestrators share a handful of versions: compare each pair once."""
+    return bool(version_parts(version)) and version_at_least(version, minimum)
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
