@@ -82,7 +82,12 @@ def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunRepo
     there (for a CI that renders Allure itself) and leaves reports/ alone."""
     started = dt.datetime.now().astimezone()
     given = getattr(config.option, "allure_report_dir", None)
-    files = None if given else RunFiles.plan(Path(config.getoption("--report-dir")), env, started, ticket)
+    where = Path(config.getoption("--report-dir"))
+    try:
+        files = None if given else RunFiles.plan(where, env, started, ticket)
+    except OSError as exc:
+        raise pytest.UsageError(f"cannot write the report under {where / env} ({exc.strerror}) — check its "
+                                "permissions, or pass --report-dir DIR") from None
     if files:
         config.option.allure_report_dir = str(files.results)
         if not config.option.xmlpath:
@@ -167,7 +172,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         run.hints.append("the server did not answer: if it is still starting after a reboot, rerun with "
                          "--wait-ready 10m")
     terminalreporter.write_sep("=", "summary for the change ticket")
-    for line in run.finish(values).rstrip().splitlines():
+    try:
+        summary = run.finish(values)
+    except OSError as exc:  # the verdict stands; the report is what could not be written
+        summary = f"report not written: {exc.strerror} ({exc.filename}) — check the space and permissions there"
+    for line in summary.rstrip().splitlines():
         terminalreporter.write_line(line)
 
 

@@ -385,7 +385,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1 or not (Path(args[0]) / "allurerc.mjs").is_file():
         print("usage: python -m smoke.report reports/<env>/<run>  (a run folder holding allurerc.mjs)")
         return 2
-    rendered = render_run(RunFiles.of(Path(args[0])))
+    files = RunFiles.of(Path(args[0]))
+    if files.html.is_file():  # rendering again would add the run to the history twice
+        print(f"Report: {_shown(files.html)} (already rendered)")
+        return 0
+    rendered = render_run(files)
     print(rendered.line)
     return 0 if rendered.ok else 1
 
