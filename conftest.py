@@ -30,3 +30,7 @@ def api(api_client: KeyfactorClient) -> Iterator[KeyfactorClient]:
     for exchange in client.exchanges:
         evidence.attach_text(f"{exchange.method} {exchange.url} → {exchange.status}", exchange.as_text())
     client.exchanges.clear()
+
+
+# The browser checks' fixtures (portal, dashboard, reports): smoke/portal_fixtures.py.
+pytest_plugins = ["smoke.portal_fixtures"]

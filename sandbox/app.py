@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, enrollment, inventory, kdc, logs
+from . import database, enrollment, inventory, kdc, logs, portal
 from .api import KeyfactorApi
 from .faults import ActiveFaults
 from .pki import SandboxPKI
@@ -70,6 +70,7 @@ class Sandbox:
         inventory.mount(api, self)
         logs.start(self)
         database.start(self)
+        portal.mount(api, self)
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):
             self._slow_start(router, auth)

@@ -90,6 +90,42 @@ REGISTRY: dict[str, Fault] = {
             takes_value=True,
         ),
         # --- portal, dashboard, reports (issue 4) ---
+        Fault(
+            "portal-down",
+            "The portal's application pool is stopped: HTTP.sys answers 503 Service Unavailable.",
+            marker="portal",
+            fails=("smoke/test_portal.py::test_the_portal_home_page_loads_completely_after_authentication",),
+            says="503",
+        ),
+        Fault(
+            "portal-partial",
+            "The portal loads only partly: the Certificate Search grid's data call breaks off and its script fails.",
+            marker="portal",
+            fails=("smoke/test_portal.py::test_certificate_search_shows_its_results_grid",),
+            says="Certificate Search",
+        ),
+        Fault(
+            "portal-js-error",
+            "A stale script bundle after the upgrade throws an uncaught error on the portal's home page.",
+            marker="portal",
+            fails=("smoke/test_portal.py::test_the_portal_home_page_loads_completely_after_authentication",),
+            says="Cannot read properties of undefined",
+        ),
+        Fault(
+            "dashboard-500",
+            "Dashboard panels answer 500 while the rest of the portal works (wrong IPs on the \"Dashboard and "
+            "Reports\" tab).",
+            marker="dashboard",
+            fails=("smoke/test_dashboard.py::test_the_dashboard_and_every_request_it_makes_answer_below_500",),
+            says="Dashboard and Reports",
+        ),
+        Fault(
+            "logi-down",
+            "Report runs answer Logi's error page: the underlying connection was closed.",
+            marker="reports",
+            fails=("smoke/test_reports.py::test_every_configured_report_runs_and_renders_its_output",),
+            says="rdPage.aspx",
+        ),
         # --- orchestrators, configuration review (issue 5) ---
         Fault(
             "orchestrator-stale",

@@ -133,7 +133,8 @@ class Authenticator:
         import spnego  # only where Kerberos runs: the acceptor key comes from KRB5_KTNAME
 
         try:
-            ctx = spnego.server(service="HTTP", hostname=self.negotiate_host, protocol="kerberos")
+            # IIS accepts both a bare Kerberos token (requests-kerberos) and a SPNEGO-wrapped one (browsers).
+            ctx = spnego.server(service="HTTP", hostname=self.negotiate_host, protocol="negotiate")
             out = ctx.step(base64.b64decode(token))
         except Exception:  # a ticket for a key we do not hold, a garbled token: IIS answers 401
             return None

@@ -1,0 +1,328 @@
+"""Everything the checks know about the Management Portal's pages — paths, selectors, expected texts — and how a
+user walks them (open Certificate Search, run a report from the Report Manager). Knows nothing of pytest.
+
+Portal markup changes between versions, so every value here is a default that an environment file overrides:
+
+    [portal.selectors]
+    search_rows = "#certificateGrid tbody tr"
+
+Known for 10.x (keyfactor-api-notes §2): the `/KeyfactorPortal` application, Certificate Search at
+`CertificateCollection/Edit?cid=0`, the Report Manager flow (highlight the report, Run Report, fill in the
+parameters, Generate: the output shows in the open window) and Logi's `rdPage.aspx?rdReport=…` report pages.
+Not published, so defaults a real portal may need overridden: the dashboard and Report Manager routes, the grid
+markup, the button labels. Selectors are Playwright selectors (CSS, `text=…`, `role=button[name="…"]`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from . import evidence
+from .errors import Blocked
+
+if TYPE_CHECKING:
+    from .browser import Answer, BrowserSession, PageLoad, Visit
+
+# Paths: "{portal}" is [command] url + portal_path; anything else is taken as a path on [command] url.
+PAGES = {
+    "home": "{portal}/",
+    "certificate_search": "{portal}/CertificateCollection/Edit?cid=0",
+    "dashboard": "{portal}/Dashboard",
+    "report_manager": "{portal}/ReportManager",
+}
+SELECTORS = {
+    "search_rows": ".k-grid-content tbody tr",  # one element per result row of the Certificate Search grid
+    "report_row": 'tr:has(td:text-is("{name}"))',  # the Report Manager grid row of report {name}
+    "run_report": 'role=button[name="Run Report"]',
+    "generate": 'role=button[name="Generate"]',
+    "report_output": "table tr td",  # present once Logi has drawn the report's data
+}
+TEXTS = {
+    "home_title": ["Keyfactor"],  # the home page's title contains one of these
+    "logi_page": ["rdPage.aspx"],  # a report's output is the page whose URL contains one of these
+    "logi_errors": [  # any of these on a report's output page means Logi failed
+        "The underlying connection was closed",
+        "An error has occurred",
+        "rdErrorLog",
+        "Server Error in '",
+    ],
+}
+REPORTS = ["Expiration Report"]  # run when [reports] names is empty: a built-in report every install has
+KNOWN = {"pages": list(PAGES), "selectors": list(SELECTORS), "texts": list(TEXTS)}
+
+
+@dataclass(frozen=True)
+class PortalPages:
+    """The page knowledge for one environment: defaults with its [portal] overrides applied."""
+
+    server_url: str
+    portal_url: str
+    pages: dict[str, str]
+    selectors: dict[str, str]
+    texts: dict[str, list[str]]
+
+    def url(self, page: str) -> str:
+        path = self.pages[page]
+        if path.startswith("{portal}"):
+            return self.portal_url + path.removeprefix("{portal}")
+        if path.lower().startswith("https://"):
+            return path
+        return self.server_url + "/" + path.lstrip("/")
+
+    def selector(self, key: str, **values: str) -> str:
+        text = self.selectors[key]
+        for key, value in values.items():
+            text = text.replace("{" + key + "}", value.replace("\\", "\\\\").replace('"', '\\"'))
+        return text
+
+    def setting(self, kind: str, name: str) -> str:
+        """How the user names this knowledge in the environment file, for messages."""
+        return f"[portal] {kind}.{name}"
+
+
+def pages_for(settings: Any) -> PortalPages:
+    portal = settings.portal
+    return PortalPages(
+        server_url=settings.command.url,
+        portal_url=settings.portal_url,
+        pages={**PAGES, **(portal.pages if portal else {})},
+        selectors={**SELECTORS, **(portal.selectors if portal else {})},
+        texts={**TEXTS, **(portal.texts if portal else {})},
+    )
+
+
+def report_names(settings: Any) -> list[str]:
+    return list(settings.reports.names) if settings.reports and settings.reports.names else list(REPORTS)
+
+
+@dataclass
+class SearchResult:
+    load: PageLoad
+    rows: int
+
+
+@dataclass
+class ReportRun:
+    name: str
+    load: PageLoad  # the whole run: Report Manager, the clicks, the output
+    output_url: str | None = None
+    address: str | None = None  # the report page, short (path and rdReport), for messages
+    output_status: int | None = None
+    output_title: str = ""
+    output_cells: int = 0
+    problem: str | None = None  # one line: why the report did not run, None when its output rendered
+    kind: str = ""  # of the problem: "portal" (page did not load), "page" (markup not found), "logi" (the run failed)
+
+
+class Portal:
+    """The portal as a user walks it, in one shared browser. When the home page itself does not arrive (no answer,
+    ≥ 500, a sign-in page), later portal pages are skipped naming that cause instead of failing the same way."""
+
+    def __init__(self, browser: BrowserSession, pages: PortalPages) -> None:
+        self.browser = browser
+        self.pages = pages
+        self.down: str | None = None
+
+    def home(self) -> PageLoad:
+        self._require()
+        with self.browser.visit("Portal home page") as visit:
+            visit.goto(self.pages.url("home"))
+            visit.settle()
+            load = visit.snapshot()
+        self._attach(load)
+        if load.navigation_error or (load.status or 0) >= 500 or load.sign_in_page():
+            self.down = load.document_problem()
+        return load
+
+    def title_expected(self, load: PageLoad) -> str | None:
+        """The expected title texts when the page's title has none of them, else None."""
+        wanted = self.pages.texts["home_title"]
+        return None if any(w.lower() in load.title.lower() for w in wanted) else " or ".join(map(repr, wanted))
+
+    def certificate_search(self, min_rows: int) -> SearchResult:
+        self._require()
+        with self.browser.visit("Certificate Search") as visit:
+            visit.goto(self.pages.url("certificate_search"))
+            rows = visit.settle(ready=self.pages.selector("search_rows"), count=min_rows)
+            load = visit.snapshot()
+        self._attach(load)
+        return SearchResult(load, rows)
+
+    def dashboard(self) -> PageLoad:
+        self._require()
+        with self.browser.visit("Dashboard") as visit:
+            visit.goto(self.pages.url("dashboard"))
+            visit.settle()
+            load = visit.snapshot()
+        self._attach(load)
+        return load
+
+    def run_report(self, name: str, timeout_s: float) -> ReportRun:
+        """Report Manager → highlight the report → Run Report → Generate → the output renders (or not)."""
+        self._require()
+        with self.browser.visit(f"Report {name}") as visit:
+            run = ReportRun(name, visit.load)
+            visit.goto(self.pages.url("report_manager"))
+            run.problem = visit.load.document_problem()
+            run.kind = "portal" if run.problem else ""
+            if run.problem is None:
+                output_page = self._generate(visit, run, timeout_s)
+                visit.snapshot(output_page)
+            else:
+                visit.snapshot()
+        self._attach(run.load)
+        return run
+
+    def _generate(self, visit: Visit, run: ReportRun, timeout_s: float) -> Any:
+        from playwright.sync_api import Error as PlaywrightError
+
+        page = visit.page
+        row = self.pages.selector("report_row", name=run.name)
+        if visit.settle(ready=row) == 0:
+            run.problem = (f"not in the Report Manager grid at {page.url} (no element matches "
+                           f"{self.pages.setting('selectors', 'report_row')} = {row!r})")
+            run.kind = "page"
+            return page
+        step = "run_report"
+        try:
+            page.locator(row).first.click()
+            page.locator(self.pages.selector("run_report")).first.click()
+            step = "generate"
+            logi = [t.lower() for t in self.pages.texts["logi_page"]]
+            with page.context.expect_event(
+                "response", timeout=timeout_s * 1000,
+                predicate=lambda r: r.request.resource_type == "document" and any(t in r.url.lower() for t in logi),
+            ) as answered:
+                page.locator(self.pages.selector("generate")).first.click()
+                step = "answer"
+        except PlaywrightError as exc:
+            if step == "answer":
+                run.problem = (f"no answer from Logi within {timeout_s:g}s after Generate (no page matching "
+                               f"{' or '.join(self.pages.texts['logi_page'])} was loaded)")
+                run.kind = "logi"
+            else:
+                run.problem = (f"could not click {self.pages.setting('selectors', step)} = "
+                               f"{self.pages.selector(step)!r} on {page.url} ({str(exc).splitlines()[0][:120]})")
+                run.kind = "page"
+            return page
+        response = answered.value
+        frame = response.frame
+        run.kind = "logi"  # from here on, a problem is Logi's
+        run.output_url, run.output_status = response.url, response.status
+        run.address = report_address(response.url)
+        try:
+            frame.wait_for_load_state("load", timeout=timeout_s * 1000)
+            run.output_title = frame.title()
+            text = frame.locator("body").inner_text(timeout=5000)
+        except PlaywrightError:
+            run.problem = f"status {response.status} but its page never finished loading"
+            return frame.page
+        shown = f"{run.output_title}\n{text}".lower()
+        failed = next((e for e in self.pages.texts["logi_errors"] if e.lower() in shown), None)
+        if failed:
+            run.problem = f"Logi's error page ({_line_with(text, failed)!r})"
+        elif response.status >= 400:
+            run.problem = f"status {response.status} ({run.output_title or 'no title'!r})"
+        else:
+            output = self.pages.selector("report_output")
+            try:
+                frame.locator(output).first.wait_for(state="attached", timeout=timeout_s * 1000)
+            except PlaywrightError:
+                run.problem = (f"status {response.status} but no output rendered within "
+                               f"{timeout_s:g}s (no element matches {self.pages.setting('selectors', 'report_output')}"
+                               f" = {output!r})")
+            run.output_cells = visit.count(output, frame)
+        if run.problem is None:
+            run.kind = ""
+        return frame.page
+
+    def _require(self) -> None:
+        if self.down:
+            raise Blocked(f"not run: the Management Portal failed earlier in this run — {self.down}")
+
+    @staticmethod
+    def _attach(load: PageLoad) -> None:
+        if load.screenshot:
+            evidence.attach_png(f"{load.name} (screenshot)", load.screenshot)
+        evidence.attach_text(f"{load.name}: answers and errors", load.as_text())
+
+
+# --- what the checks say: failing requests and the likely fix --------------------------------------------
+
+PORTAL_LOG = "Command_Portal_Log.txt and the Application event log"
+WIZARD_FIX = ("check the IP addresses on the configuration wizard's \"Dashboard and Reports\" tab (Logi reaches the "
+              "Keyfactor API through them), then iisreset")
+
+
+def describe_answers(load: PageLoad, found: list[Answer], limit: int = 6) -> str:
+    """"GET /KeyfactorPortal/x → 500, …": the page's own origin left out, long query strings cut."""
+    shown = [_cut(load.short(str(a)), 140) for a in found[:limit]]
+    return ", ".join(shown) + (f" (and {len(found) - limit} more)" if len(found) > limit else "")
+
+
+def unanswered(load: PageLoad) -> list[str]:
+    """Requests that got no answer at all (the connection closed, reset, refused); navigations cut short by the
+    page itself (ERR_ABORTED) are not failures."""
+    return [_cut(load.short(f), 140) for f in load.failed_requests if "ERR_ABORTED" not in f]
+
+
+def failures(load: PageLoad) -> str:
+    """Each failing request with its status, every uncaught script error, in one line."""
+    parts = []
+    failing = [a for a in load.answers if a.status >= 400]
+    if failing:
+        parts.append(f"failing requests: {describe_answers(load, failing)}")
+    broken = unanswered(load)
+    if broken:
+        parts.append(f"requests without an answer: {', '.join(broken[:4])}")
+    if load.page_errors:
+        parts.append(f"uncaught script error(s): {load.short('; '.join(load.page_errors[:2]))}")
+        calls = [a for a in load.answers if a.kind in ("xhr", "fetch") and a.status < 400]
+        if calls and not failing:
+            parts.append(f"its data calls: {describe_answers(load, calls, limit=3)}")
+    return "; ".join(parts)
+
+
+def not_loaded(what: str, load: PageLoad) -> str | None:
+    """"<what> did not load: <problem> — <likely fix>" when the page itself did not arrive, else None."""
+    problem = load.document_problem()
+    if problem is None:
+        return None
+    return problem if load.navigation_error else f"{what} did not load: {problem} — {document_fix(load)}"
+
+
+def document_fix(load: PageLoad) -> str:
+    """The likely fix when the page itself did not arrive (a navigation error carries its own)."""
+    status = load.status or 0
+    if status == 503:
+        return ("the KeyfactorPortal application pool is stopped or keeps failing: start it in IIS Manager (or "
+                f"iisreset) and check {PORTAL_LOG}")
+    if status >= 500 or load.error_page():
+        return f"the portal application fails on the server: check {PORTAL_LOG}"
+    if status in (401, 407) or load.sign_in_page():
+        return ("the browser could not sign in: with Kerberos check the ticket (klist), the SPN HTTP/<host> on the "
+                "app-pool account and Windows Authentication (Negotiate) on the KeyfactorPortal application; a "
+                "sign-in page means a proxy or identity provider sits in front of the portal")
+    if status == 404:
+        return "nothing at that address: check [command] portal_path and the [portal] pages paths"
+    return f"check {PORTAL_LOG}"
+
+
+def _cut(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def report_address(url: str) -> str:
+    """A report page's address without the server and the run's own parameters: /Logi/rdPage.aspx?rdReport=X."""
+    parts = urlsplit(url)
+    report = [f"{k}={v}" for k, v in parse_qsl(parts.query) if k.lower() == "rdreport"]
+    return parts.path + (f"?{report[0]}" if report else "")
+
+
+def _line_with(text: str, needle: str) -> str:
+    for line in text.splitlines():
+        if needle.lower() in line.lower():
+            return " ".join(line.split())[:200]
+    return needle
