@@ -92,7 +92,9 @@ def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunRepo
         config.option.allure_report_dir = str(files.results)
         if not config.option.xmlpath:
             config.option.xmlpath = str(files.junit)
-    return RunReport(Path(config.option.allure_report_dir), files, env, ticket, started)
+    run = RunReport(Path(config.option.allure_report_dir), files, env, ticket, started)
+    run.junit = Path(config.option.xmlpath) if config.option.xmlpath else None
+    return run
 
 
 def _load(config: pytest.Config, env: str) -> settings.Settings:

@@ -155,6 +155,7 @@ class RunReport:
     started: dt.datetime
     outcomes: list[Outcome] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)  # what to try next, for the summary
+    junit: Path | None = None  # where pytest writes the run's JUnit XML (--junitxml, else <run>/junit.xml)
 
     def add(self, nodeid: str, outcome: str, message: str) -> None:
         line = " ".join(evidence.redact(message).split())
@@ -207,8 +208,8 @@ class RunReport:
         text = summary(self, environment, previous, render_run(files))
         files.summary.write_text(text, encoding="utf-8")
         shutil.copyfile(files.summary, files.latest("-summary.md"))
-        if files.junit.is_file():
-            shutil.copyfile(files.junit, files.latest("-junit.xml"))
+        if self.junit and self.junit.is_file():
+            shutil.copyfile(self.junit, files.latest("-junit.xml"))
         return text
 
     def discard(self) -> None:
