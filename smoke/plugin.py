@@ -86,7 +86,7 @@ def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunRepo
     try:
         files = None if given else RunFiles.plan(where, env, started, ticket)
     except OSError as exc:
-        raise pytest.UsageError(f"cannot write the report under {where / env} ({exc.strerror}) — check its "
+        raise pytest.UsageError(f"cannot write the report under {where / env} ({exc.strerror or exc}) — check its "
                                 "permissions, or pass --report-dir DIR") from None
     if files:
         config.option.allure_report_dir = str(files.results)

@@ -130,13 +130,16 @@ class RunFiles:
     def plan(cls, reports_dir: Path, env: str, started: dt.datetime, ticket: str | None) -> RunFiles:
         env_dir = reports_dir.resolve() / env
         base = started.strftime("%Y%m%d-%H%M%S") + (f"-{ticket}" if ticket else "")
-        name, n = base, 1
-        while (env_dir / name).exists():
-            n += 1
-            name = f"{base}.{n}"
-        found = cls(env_dir, name)
-        found.results.mkdir(parents=True)
-        return found
+        env_dir.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 100):  # two runs started in the same second each get their own folder
+            found = cls(env_dir, base if n == 1 else f"{base}.{n}")
+            try:
+                found.run_dir.mkdir()
+            except FileExistsError:
+                continue
+            found.results.mkdir()
+            return found
+        raise FileExistsError(f"{env_dir / base}: 99 runs in the same second")
 
     @classmethod
     def of(cls, run_dir: Path) -> RunFiles:
