@@ -164,13 +164,22 @@ class BrowserOptions:
     def host(self) -> str:
         return urlsplit(self.server_url).hostname or ""
 
+    def auth_hint(self) -> str:
+        """What to check when the browser could not sign in."""
+        if self.auth_method == "basic":
+            return (f"the server refused the Basic credentials of {self.username}: check the password in the variable "
+                    "named by [auth] password_env and that Basic authentication is enabled on the portal in IIS")
+        return (f"Kerberos: check the ticket (klist), the SPN HTTP/{self.host} on the app-pool account and Windows "
+                "Authentication with the Negotiate provider on the portal in IIS")
+
 
 class Visit:
     """One tab: navigates, and records every answer, error and console message until it is closed."""
 
-    def __init__(self, page: Any, name: str, timeout_s: float) -> None:
+    def __init__(self, page: Any, name: str, timeout_s: float, auth_hint: str = "") -> None:
         self.page = page
         self.timeout_s = timeout_s
+        self.auth_hint = auth_hint
         self.load = PageLoad(name, requested="")
         self._started = time.monotonic()
         self._watch(page)
@@ -200,7 +209,7 @@ class Visit:
             response = self.page.goto(url, wait_until="load", timeout=self.timeout_s * 1000)
             self.load.status = response.status if response else None
         except PlaywrightError as exc:
-            self.load.navigation_error = navigation_problem(url, str(exc), self.timeout_s)
+            self.load.navigation_error = navigation_problem(url, str(exc), self.timeout_s, self.auth_hint)
         return self.load
 
     def settle(self, ready: str | None = None, count: int = 1) -> int:
@@ -228,6 +237,8 @@ class Visit:
         try:
             return int((frame or self.page).locator(selector).count())
         except PlaywrightError as exc:
+            if "selector" not in str(exc).lower():
+                raise
             raise SmokeError(f"Browser: the selector {selector!r} is not valid ({_one_line(str(exc))[:120]}) — "
                              "fix it in the [portal] selectors of the environment file") from None
 
@@ -266,13 +277,23 @@ class BrowserSession:
 
     @contextmanager
     def visit(self, name: str) -> Iterator[Visit]:
+        """A fresh tab for one page; every tab is closed afterwards. The browser failing underneath (it crashed,
+        it was closed) ends the visit with one line, and the later ones are skipped naming it."""
+        from playwright.sync_api import Error as PlaywrightError
+
         context = self._ensure()
-        page = context.new_page()
         try:
-            yield Visit(page, name, self.options.timeout_s)
+            page = context.new_page()
+            yield Visit(page, name, self.options.timeout_s, self.options.auth_hint())
+        except PlaywrightError as exc:
+            self.blocked = BrowserUnavailable(f"Browser: {self.description or self.options.browser} failed during "
+                                              f"{name}: {_one_line(str(exc).splitlines()[0])[:160]} — rerun; if it "
+                                              "persists, run with --headed to watch")
+            raise self.blocked from None
         finally:
-            for opened in list(context.pages):
-                opened.close()
+            with suppress(PlaywrightError):
+                for opened in list(context.pages):
+                    opened.close()
 
     def close(self) -> None:
         try:
@@ -454,7 +475,7 @@ def _trust_ca_bundle(directory: Path, ca_bundle: Path) -> dict[str, str]:
     return {"HOME": str(home)}
 
 
-def navigation_problem(url: str, text: str, timeout_s: float) -> str:
+def navigation_problem(url: str, text: str, timeout_s: float, auth_hint: str = "") -> str:
     """A Playwright navigation error as one line with its likely fix."""
     where = urlsplit(url).netloc
     code = re.search(r"net::(ERR_[A-Z_]+)", text)
@@ -472,9 +493,7 @@ def navigation_problem(url: str, text: str, timeout_s: float) -> str:
                 "verification is never switched off")
     if name in ("ERR_INVALID_AUTH_CREDENTIALS", "ERR_UNSUPPORTED_AUTH_SCHEME", "ERR_MISSING_AUTH_CREDENTIALS",
                 "ERR_UNEXPECTED_SECURITY_LIBRARY_STATUS", "ERR_MISCONFIGURED_AUTH_ENVIRONMENT"):
-        return (f"{url}: the browser could not authenticate ({name}) — with Kerberos: a valid ticket (klist), "
-                f"the SPN HTTP/{urlsplit(url).hostname} on the app-pool account, Windows Authentication with the "
-                "Negotiate provider in IIS; with Basic: Basic authentication enabled in IIS")
+        return f"{url}: the browser could not sign in ({name}) — {auth_hint or 'check the authentication settings'}"
     if name in ("ERR_EMPTY_RESPONSE", "ERR_CONNECTION_CLOSED", "ERR_CONNECTION_RESET"):
         return f"{url}: the underlying connection was closed ({name}) — check the IIS site and the app pool's event log"
     if name == "ERR_TIMED_OUT" or name == "ERR_CONNECTION_TIMED_OUT":
