@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -76,7 +77,8 @@ def _introduce(sandbox: Sandbox) -> None:
     if sandbox.realm:
         for name, value in sandbox.realm.environ.items():
             print(f"  export {name}={value}")
-    print(f"  export {PASSWORD_ENV}={sandbox.password}")
+    for name, value in {PASSWORD_ENV: sandbox.password, **sandbox.environ}.items():
+        print(f"  export {name}={shlex.quote(value)}")
     print(f"  pytest --env {env_file}")
     print("Ctrl-C stops it.", flush=True)
 

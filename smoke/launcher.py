@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,8 @@ class EmbeddedSandbox:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        # Keys, tickets and the handshake's throwaway passwords go with the run.
+        shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
 def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None) -> EmbeddedSandbox:

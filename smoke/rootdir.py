@@ -6,6 +6,7 @@ run is started again with the project's root and settings named explicitly."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,5 +26,8 @@ def rerun_from_project_root(invocation_args: tuple[str, ...]) -> None:
                *invocation_args]
     sys.stdout.flush()
     sys.stderr.flush()
-    code = subprocess.call(command, env={**os.environ, _GUARD: "1"})
-    os._exit(code)
+    child = subprocess.Popen(command, env={**os.environ, _GUARD: "1"})
+    # Ctrl-C reaches the child through the terminal's process group; the child must have the time to revoke
+    # what it enrolled, so this process waits instead of killing it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os._exit(child.wait())

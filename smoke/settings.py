@@ -435,6 +435,10 @@ def _anchor_paths(settings: Settings, base: Path) -> Settings:
         update={"keytab": anchored(settings.auth.keytab), "krb5_config": anchored(settings.auth.krb5_config)}
     )
     settings = settings.model_copy(update={"command": command, "auth": auth})
+    if settings.logs:
+        paths = [p if Path(p).is_absolute() or p.startswith("\\\\") else str((base / p).resolve())
+                 for p in settings.logs.paths]
+        settings = settings.model_copy(update={"logs": settings.logs.model_copy(update={"paths": paths})})
     if settings.auth.method == "basic":
         evidence.register_secret(settings.password())
     if settings.auth.keytab and not settings.auth.principal:

@@ -40,6 +40,8 @@ def run_suite(tmp_path: Path, *args: str, env: dict[str, str] | None = None, tim
             for child in case:
                 if child.tag in ("failure", "error", "skipped"):
                     outcome = {"failure": "failed"}.get(child.tag, child.tag)
-                    messages[node] = child.get("message", "").removeprefix("Failed: ")
+                    # junit's message attribute is cut at 500 characters; a failure's text holds the whole line.
+                    full = child.text if child.tag == "failure" and child.text else child.get("message", "")
+                    messages[node] = full.strip().removeprefix("Failed: ")
             outcomes[node] = outcome
     return SuiteRun(done.returncode, done.stdout + done.stderr, outcomes, messages, results)
