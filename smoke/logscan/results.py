@@ -32,8 +32,8 @@ class Waiver:
         object.__setattr__(self, "expires", _as_date(self.expires, self.pattern))
         if not self.justification.strip():
             raise BadWaiverError(
-                f"logs: waiver {self.pattern!r} has no justification — say why it is acceptable in"
-                " its justification in [[logs.waivers]]"
+                f"logs: waiver {self.pattern!r} has no justification"
+                " — say why the error is acceptable in its justification in [[logs.waivers]]"
             )
         try:
             object.__setattr__(self, "regex", re.compile(self.pattern))
