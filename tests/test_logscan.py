@@ -310,7 +310,7 @@ def test_a_waiver_expiry_may_be_written_as_text_but_must_be_a_date() -> None:
 
 
 def test_a_missing_folder_is_one_clear_line_naming_the_path_and_the_fix(tmp_path: Path) -> None:
-    share = r"\\server\c$\Keyfactor\logs" if os.name == "nt" else str(tmp_path / "missing" / "logs")
+    share = str(tmp_path / "missing" / "logs")
 
     with pytest.raises(LogPathError) as error:
         scan([share], Window(t("01:00:00")))
@@ -658,6 +658,7 @@ def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "smoke.logscan", *map(str, args)],
         cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},  # a pipe on Windows would get the ANSI code page
         capture_output=True,
         text=True,
         encoding="utf-8",

@@ -38,7 +38,12 @@ def discover(paths: Iterable[PathLike], globs: Sequence[str] = DEFAULT_GLOBS, *,
                 found[file] = None
         else:
             found[path] = None
-    return sorted(found)
+    return sorted(found, key=order)
+
+
+def order(path: Path) -> str:
+    """One order on every platform (Windows paths compare case-insensitively, POSIX ones do not)."""
+    return path.as_posix()
 
 
 def _looks_like_file(path: Path) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .clock import LOCAL, LogClock, Window
 from .errors import LogPathError
-from .files import DEFAULT_GLOBS, PathLike, discover
+from .files import DEFAULT_GLOBS, PathLike, discover, order
 from .nlog import BOM, HEADER_RE, LEVEL_GROUP, SEVERITY, decode, level_tags, line_time, parse_timestamp, signature
 from .results import FileScan, FindingGroup, ScanResult, Waiver
 from .seek import seek_time
@@ -243,7 +243,7 @@ class _Groups:
         found: list[FindingGroup] = []
         waived: list[FindingGroup] = []
         for key, group in self.groups.items():
-            group.files.sort()
+            group.files.sort(key=order)
             group.excerpt = read_excerpt(*self.first_at[key])
             if key[0] >= 0:
                 group.waiver = self.waivers[key[0]]
@@ -251,8 +251,12 @@ class _Groups:
             else:
                 group.expired_waiver = next((w for w in expired if w.matches(group.logger, group.message)), None)
                 found.append(group)
-        order = lambda g: (-g.count, g.first, g.logger, g.signature)  # noqa: E731
-        return sorted(found, key=order), sorted(waived, key=order)
+        return sorted(found, key=_rank), sorted(waived, key=_rank)
+
+
+def _rank(group: FindingGroup) -> tuple[int, datetime, str, str]:
+    """Most frequent first, then the earliest."""
+    return -group.count, group.first, group.logger, group.signature
 
 
 def read_excerpt(path: Path, offset: int, max_lines: int = EXCERPT_LINES, max_chars: int = EXCERPT_CHARS) -> str:
