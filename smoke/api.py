@@ -175,9 +175,14 @@ class KeyfactorClient:
               prefix: str | None = None, max_pages: int = 10_000) -> Iterator[dict[str, Any]]:
         """Every item of a list endpoint, page by page, until a short page.
 
-        10.x does not promise a total-count header, so the end is a page with fewer than `page_size` items.
+        10.x does not promise a total-count header, so the end is a page with fewer items than asked for. A server
+        that caps returnLimit below `page_size` would make every page look short: the first short page is
+        therefore confirmed by asking for the next one, and a server that keeps answering the same page (it
+        ignores this prefix) is named rather than paged through forever.
         """
         prefix = prefix or PAGING_PREFIX.get(path, "pq.")
+        cap: int | None = None
+        previous_first: Any = None
         for page in range(1, max_pages + 1):
             params: dict[str, Any] = {f"{prefix}pageReturned": page, f"{prefix}returnLimit": page_size}
             if query:
@@ -189,9 +194,17 @@ class KeyfactorClient:
             if not isinstance(items, list):
                 raise ApiUnexpectedAnswer(f"GET {self.api_url}{path} page {page} answered {type(items).__name__}, "
                                           "not a JSON list — check [command] api_path and the paging prefix")
+            if items and page > 1 and _identity(items[0]) == previous_first:
+                raise ApiUnexpectedAnswer(f"GET {self.api_url}{path} answers the same items for page {page} as for "
+                                          f"page {page - 1} — the server ignores {prefix}pageReturned; check the "
+                                          "paging prefix for this endpoint")
+            previous_first = _identity(items[0]) if items else None
             yield from items
-            if len(items) < page_size:
+            if len(items) >= (cap or page_size):
+                continue
+            if not items or cap is not None:
                 return
+            cap = len(items)  # the last page, or the server's own limit: the next page tells
         raise ApiUnexpectedAnswer(f"GET {self.api_url}{path}: still full pages after {max_pages} pages — "
                                   f"the server may ignore {prefix}pageReturned; check the paging prefix")
 
@@ -282,9 +295,19 @@ class KeyfactorClient:
                 elapsed_ms=int((time.monotonic() - started) * 1000),
                 request_headers=evidence.redact_headers(dict(leg.request.headers)),
                 response_headers=evidence.redact_headers(dict(leg.headers)),
-                request_body=evidence.redact(request_body)[:4000],
-                response_body=evidence.redact(leg.text)[:4000],
+                # Redacting only what is kept: a page of thousands of orchestrators is megabytes.
+                request_body=evidence.redact(request_body[:8000])[:4000],
+                response_body=evidence.redact(leg.text[:8000])[:4000],
             ))
+
+
+def _identity(item: Any) -> Any:
+    """What names a listed item across calls (an agent's LastSeen changes between two identical requests)."""
+    if isinstance(item, dict):
+        for key in ("Id", "AgentId", "JobHistoryId"):
+            if key in item:
+                return item[key]
+    return json.dumps(item, sort_keys=True, default=str)
 
 
 def _intercepted(method: str, url: str, response: requests.Response) -> str:

@@ -222,19 +222,23 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
+    # Skip and fail are raised after the except blocks: raised inside them, pytest would print the original
+    # exception too ("During handling of the above exception…"), and the one line would become a page.
     try:
         return (yield)
     except Blocked as exc:
-        pytest.skip(str(exc))
+        skipped, failed = str(exc), None
     except SmokeError as exc:
         _note_root_cause(item, exc)
-        pytest.fail(evidence.redact(str(exc)), pytrace=False)
+        skipped, failed = None, evidence.redact(str(exc))
     except AssertionError as exc:
         if not item.path.is_relative_to(CHECKS):
             raise
         # A check's assertion message is the one line for the ticket; pytest's introspection is for developers.
-        message = str(exc).split("\nassert ")[0].strip() or "check failed"
-        pytest.fail(evidence.redact(message), pytrace=False)
+        skipped, failed = None, evidence.redact(str(exc).split("\nassert ")[0].strip() or "check failed")
+    if skipped is not None:
+        pytest.skip(skipped)
+    pytest.fail(failed or "check failed", pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
