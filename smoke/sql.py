@@ -47,11 +47,14 @@ FreeTDS (Debian/Ubuntu package ``tdsodbc``, driver name ``FreeTDS`` or the path 
 
 from __future__ import annotations
 
+import configparser
 import math
+import os
 import re
 import socket
 import struct
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -412,6 +415,8 @@ def _target(settings: dict[str, str]) -> str:
 
 
 def _endpoint(settings: dict[str, str]) -> tuple[str, int] | None:
+    if "servername" in settings:  # FreeTDS validates certificates only through a freetds.conf section
+        return freetds_endpoint(settings["servername"])
     server = re.sub(r"^tcp:", "", settings.get("server", ""), flags=re.IGNORECASE)
     host, _, port = server.partition(",")
     if not host or "\\" in host:
@@ -455,3 +460,32 @@ def _prelogin_encryption(host: str, port: int, timeout_s: float) -> int | None:
             return payload[offset]
         pos += 5
     return None
+
+
+def freetds_endpoint(section: str) -> tuple[str, int] | None:
+    """(host, port) of a freetds.conf section, searched where FreeTDS looks: $FREETDSCONF, ~/.freetds.conf,
+    then the system file. None for an instance name (its port comes from SQL Browser) or no such section."""
+    for path in _freetds_conf_files():
+        parser = configparser.RawConfigParser(comment_prefixes=(";", "#"), inline_comment_prefixes=(";", "#"),
+                                              strict=False, default_section="global")
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+        found = next((s for s in parser.sections() if s.lower() == section.lower()), None)
+        if found is None:
+            continue
+        host = parser.get(found, "host", fallback="").strip()
+        if not host or parser.has_option(found, "instance"):
+            return None
+        try:
+            return host, int(parser.get(found, "port", fallback="1433"))
+        except ValueError:
+            return None
+    return None
+
+
+def _freetds_conf_files() -> list[Path]:
+    files = [os.environ.get("FREETDSCONF", ""), os.path.join(os.path.expanduser("~"), ".freetds.conf"),
+             "/etc/freetds/freetds.conf", "/usr/local/etc/freetds.conf"]
+    return [Path(f) for f in files if f and os.path.isfile(f)]

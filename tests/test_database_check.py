@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.pki import SandboxPKI
-from smoke import database, launcher, settings, sql
+from smoke import launcher, settings, sql
 from smoke.errors import ConfigError
 from tests.suite_runs import run_suite
 from tests.tds_helpers import PASSWORD, SECTION, sql_sandbox
@@ -80,7 +80,7 @@ def test_freetds_servername_connections_get_the_same_diagnosis_as_server_ones(tm
         directory = tmp_path / fault
         monkeypatch.setenv("FREETDSCONF", str(directory / "freetds.conf"))
         with sql_sandbox(directory, pki, faults={fault}) as box, pytest.raises(error) as err:
-            database.connect(box.connection_string(), 5)
+            sql.connect(box.connection_string(), 5)
         text = str(err.value)
         assert phrase in text and f"freetds.conf server '{SECTION}' (127.0.0.1,{box.server.port})" in text
         assert PASSWORD not in text and "\n" not in text
@@ -92,9 +92,9 @@ def test_a_freetds_section_is_found_where_freetds_looks(tmp_path, monkeypatch):
                     "\tport = 14330   # the named port\n[named]\n\thost = sql02\n\tinstance = KEYFACTOR\n")
     monkeypatch.setenv("FREETDSCONF", str(conf))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert database.freetds_endpoint("kfsql") == ("sql01.corp.example", 14330)
-    assert database.freetds_endpoint("named") is None  # its port comes from SQL Browser
-    assert database.freetds_endpoint("absent") is None
+    assert sql.freetds_endpoint("kfsql") == ("sql01.corp.example", 14330)
+    assert sql.freetds_endpoint("named") is None  # its port comes from SQL Browser
+    assert sql.freetds_endpoint("absent") is None
 
 
 def test_the_sandbox_hands_over_the_connection_string_only_through_the_handshake():
