@@ -405,7 +405,9 @@ def _no_encryption(target: str) -> EncryptionUnavailable:
 
 def _target(settings: dict[str, str]) -> str:
     if "servername" in settings:
-        return f"freetds.conf server '{settings['servername']}'"
+        endpoint = freetds_endpoint(settings["servername"])
+        where = f" ({endpoint[0]},{endpoint[1]})" if endpoint else ""
+        return f"freetds.conf server '{settings['servername']}'{where}"
     if "dsn" in settings and "server" not in settings:
         return f"ODBC data source '{settings['dsn']}'"
     server = settings.get("server", "(no SERVER=)")
