@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from . import issuance
 from .api import KeyfactorApi, error, net_time
 from .faults import ActiveFaults
 from .issuance import EnrollmentRefused, Template
+from .listing import Listing
 from .pki import SandboxPKI
 from .web import Request, Response, json_response
 
@@ -40,7 +40,6 @@ CA_HOST = "ca01.corp.example.com"
 ACTIVE, REVOKED = 1, 2  # CertState
 STATE_NAMES = {ACTIVE: "Active", REVOKED: "Revoked"}
 REVOCATION_REASONS = (0, 1, 2, 3, 4, 5, 6, 8, 999, -1)  # the spec's enum
-DEFAULT_PAGE = 50
 BAD_REQUEST = "0xA0110001"
 
 # What the Microsoft CA says, relayed by Keyfactor, for each fault.
@@ -284,23 +283,14 @@ class EnrollmentService:
             _bool_param(request, name)
         for name in ("collectionId", "verbose"):
             _int_param(request, name)
-        page = _int_param(request, "pq.pageReturned") or 1
-        limit = _int_param(request, "pq.returnLimit") or DEFAULT_PAGE
-        descending = _int_param(request, "pq.sortAscending") or 0
-        if descending not in (0, 1):
-            raise Invalid(f"The value '{descending}' is not valid for pq.sortAscending.")
-        sort = _field(request.param("pq.sortField") or "Id")
         include_revoked = _bool_param(request, "pq.includeRevoked")
         include_expired = _bool_param(request, "pq.includeExpired")
         now = dt.datetime.now(dt.UTC)
         with self._lock:
             found = sorted(self.records.values(), key=lambda r: r.id)
-        found = [r for r in found if include_revoked or r.state != REVOKED]
-        found = [r for r in found if include_expired or r.cert.not_valid_after_utc > now]
-        found = _filter(found, request.param("pq.queryString") or "")
-        found.sort(key=lambda r: _sortable(sort(r)), reverse=bool(descending))
-        page, limit = max(page, 1), limit if limit > 0 else DEFAULT_PAGE
-        return json_response(200, [self._response(r) for r in found[(page - 1) * limit: page * limit]])
+        found = [r for r in found if (include_revoked or r.state != REVOKED)
+                 and (include_expired or r.cert.not_valid_after_utc > now)]
+        return Listing("pq.", lambda: found, self._response, _FIELDS, "Id").answer(request)
 
     def _response(self, record: Record) -> dict[str, Any]:
         """CertificateRetrievalResponse."""
@@ -489,47 +479,6 @@ _FIELDS: dict[str, Callable[[Record], Any]] = {
     "importdate": lambda r: r.imported,
     "notafter": lambda r: r.cert.not_valid_after_utc,
 }
-_CLAUSE = re.compile(r'^\s*(\w+)\s+-(\w+)\s*(?:"([^"]*)"|(\S+))?\s*$')
-
-
-def _field(name: str) -> Callable[[Record], Any]:
-    found = _FIELDS.get(name.lower())
-    if found is None:
-        raise Invalid(f"'{name}' is not a valid field for a certificate query.")
-    return found
-
-
-def _filter(records: list[Record], query: str) -> list[Record]:
-    if not query.strip():
-        return records
-    for clause in re.split(r"\s+AND\s+", query.strip(), flags=re.I):
-        found = _CLAUSE.match(clause)
-        if not found:
-            raise Invalid(f"The query '{query}' could not be parsed near '{clause}'.")
-        name, operator, quoted, bare = found.groups()
-        getter, test = _field(name), _operator(operator, (quoted if quoted is not None else bare or "").casefold())
-        records = [r for r in records if test(str(getter(r)).casefold())]
-    return records
-
-
-def _operator(name: str, value: str) -> Callable[[str], bool]:
-    tests: dict[str, Callable[[str], bool]] = {
-        "eq": lambda have: have == value,
-        "ne": lambda have: have != value,
-        "contains": lambda have: value in have,
-        "notcontains": lambda have: value not in have,
-        "startswith": lambda have: have.startswith(value),
-        "endswith": lambda have: have.endswith(value),
-    }
-    if name.lower() not in tests:
-        raise Invalid(f"The operator '-{name}' is not supported.")
-    return tests[name.lower()]
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    return (0, "") if value is None else (1, value.casefold() if isinstance(value, str) else value)
-
-
 def mount(api: KeyfactorApi, sandbox: Any) -> None:
     service = EnrollmentService(api.faults, sandbox.pki)
     service.mount(api)

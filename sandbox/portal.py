@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from .api import KeyfactorApi, net_time
 from .faults import ActiveFaults
-from .inventory import Listing
+from .listing import Listing
 from .web import Request, Response, Router, html_response, json_response
 
 PORTAL = "/KeyfactorPortal"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox import inventory
+from sandbox import inventory, listing
 from sandbox.app import DOMAIN, PASSWORD_ENV, Sandbox
 from sandbox.faults import ActiveFaults
 from sandbox.kdc import USER
@@ -103,7 +103,7 @@ def test_the_agents_listing_reads_only_its_pq_prefix_so_a_wrong_prefix_sees_page
     assert not {a["AgentId"] for a in first_ten} & {a["AgentId"] for a in second_ten}
     for ignored in ({"pageReturned": 2, "returnLimit": 10}, {"sq.pageReturned": 2, "sq.returnLimit": 10}):
         answer = get(stale_sandbox, "/Agents", **ignored)
-        assert len(answer) == inventory.DEFAULT_PAGE
+        assert len(answer) == listing.DEFAULT_PAGE
         assert [a["AgentId"] for a in answer[:10]] == [a["AgentId"] for a in first_ten]
     descending = get(stale_sandbox, "/Agents", **{"pq.sortField": "AgentId", "pq.sortAscending": 1,
                                                    "pq.returnLimit": 1})
