@@ -28,6 +28,7 @@ from typing import Any
 from cryptography.x509.oid import NameOID
 
 from .api import KeyfactorApi
+from .enrollment import CA_HOST  # the host enrollment names the sandbox's issuing CA by
 from .faults import ActiveFaults
 from .issuance import DEFAULT_TEMPLATES, FOREST, Template
 from .listing import Listing
@@ -185,7 +186,7 @@ EXTRA_TEMPLATES: tuple[Template, ...] = (
              forest_root=PARTNER_FOREST, allowed_enrollment_types=2),
 )
 
-CA_HOST = "ca01.corp.example.com"  # the host enrollment names the sandbox's issuing CA by
+
 
 
 def certificate_authorities(issuing_ca: str) -> list[CertificateAuthority]:
