@@ -110,7 +110,7 @@ class KeyfactorClient:
         self.session.headers.update(KEYFACTOR_HEADERS)
         if self.ca_bundle is None:
             # The OS trust store (Windows certificate store, macOS keychain, /etc/ssl) where internal CAs live.
-            self.session.mount("https://", _TruststoreAdapter())
+            self.session.mount("https://", TruststoreAdapter())
         self.session.auth = self._auth()
 
     def _auth(self) -> Any:
@@ -168,7 +168,7 @@ class KeyfactorClient:
                                       "page or proxy is in the way; call the Keyfactor server directly")
         if response.status_code not in expect:
             raise ApiError(f"{method} {url} answered {response.status_code}: {_explain(response)}")
-        self.scheme_used = self.scheme_used or self._scheme(response)
+        self.scheme_used = self.scheme_used or self.scheme_of(response)
         return response
 
     def pages(self, path: str, page_size: int = 100, query: str | None = None, sort_field: str | None = None,
@@ -224,7 +224,8 @@ class KeyfactorClient:
             raise ApiUnexpectedAnswer(f"{response.request.method} {response.url} answered {response.status_code} "
                                       f"with malformed JSON: {_excerpt(response.text)!r}") from None
 
-    def _scheme(self, response: requests.Response) -> str | None:
+    def scheme_of(self, response: requests.Response) -> str | None:
+        """The scheme that authenticated this answer: Kerberos, NTLM inside Negotiate, Basic."""
         sent = response.request.headers.get("Authorization", "")
         scheme, _, token = sent.partition(" ")
         if scheme == "Negotiate":
@@ -362,7 +363,7 @@ def _kerberos_auth(spn_host: str | None, principal: str | None) -> requests.auth
                         sanitize_mutual_error_response=False)
 
 
-class _TruststoreAdapter(HTTPAdapter):
+class TruststoreAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         import truststore
 

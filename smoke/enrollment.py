@@ -233,7 +233,7 @@ class EnrollmentRun:
                                f"slow); a certificate issued meanwhile is revoked at the end of run {self.run_id}",
                                root_cause=True) from None
         elapsed = int((time.monotonic() - started) * 1000)
-        scheme = self.client._scheme(response)  # the same reading the API check reports
+        scheme = self.client.scheme_of(response)
         answer = _json_body(response)
         if response.status_code != 200:
             raise self._refused(method, response.status_code, answer, response)

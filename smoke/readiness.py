@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from .api import KEYFACTOR_HEADERS, _TruststoreAdapter
+from .api import KEYFACTOR_HEADERS, TruststoreAdapter
 from .errors import ApiUnreachable, ConfigError
 
 FIRST_DELAY_S = 0.2
@@ -58,7 +58,7 @@ def wait_until_ready(urls: list[str], within_s: float, asked: str, ca_bundle: st
     session = requests.Session()
     session.headers.update(KEYFACTOR_HEADERS)
     if ca_bundle is None:
-        session.mount("https://", _TruststoreAdapter())
+        session.mount("https://", TruststoreAdapter())
     started = clock()
     deadline = started + within_s
     waiting = {url: "not yet asked" for url in urls}
