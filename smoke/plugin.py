@@ -157,11 +157,12 @@ class _Recorder:
             self.run.add(report.nodeid, "failed" if report.failed else "passed", _one_line(report))
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
     config = terminalreporter.config
     run, found = config.stash.get(REPORT, None), config.stash.get(SETTINGS, None)
     if not run or not found:
         return
+    run.interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
     if not run.outcomes:
         run.discard()
         return

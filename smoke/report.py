@@ -159,6 +159,7 @@ class RunReport:
     outcomes: list[Outcome] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)  # what to try next, for the summary
     junit: Path | None = None  # where pytest writes the run's JUnit XML (--junitxml, else <run>/junit.xml)
+    interrupted: bool = False  # Ctrl-C or a fatal error: the checks not run are not a pass
 
     def add(self, nodeid: str, outcome: str, message: str) -> None:
         line = " ".join(evidence.redact(message).split())
@@ -315,7 +316,8 @@ def summary(run: RunReport, environment: dict[str, str], previous: tuple[str, di
     """The one-screen summary for the change ticket (Markdown that reads as plain text)."""
     failed = [o for o in run.outcomes if o.outcome == "failed"]
     skipped = [o for o in run.outcomes if o.outcome == "skipped"]
-    lines = [f"# {run.report_name}", "", f"Verdict: {'FAILED' if failed else 'PASSED'} — {run.counts_line()}", "",
+    verdict = "INTERRUPTED" if run.interrupted else "FAILED" if failed else "PASSED"
+    lines = [f"# {run.report_name}", "", f"Verdict: {verdict} — {run.counts_line()}", "",
              f"- Server: {environment.get('Server', '?')} (environment {run.env})"]
     lines += [f"- {name}: {value}" for name, value in evidence.facts.items()]
     if run.ticket:

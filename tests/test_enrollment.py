@@ -178,6 +178,7 @@ def test_an_interrupted_run_still_revokes_what_it_issued(tmp_path):
         returncode, output = _interrupted_run(tmp_path, sandbox)
         found = smoke_certificates(sandbox)
     assert returncode == 2 and "KeyboardInterrupt" in output, output  # pytest's "interrupted"
+    assert "Verdict: INTERRUPTED" in output, output  # not PASSED: the checks it did not reach are no pass
     # Interrupted while waiting for the answer: the suite never learnt the id; the cleanup found it by its run id.
     assert len(found) == 1 and not unrevoked(found), found
     assert "Keyfactor smoke test run" in found[0]["RevocationComment"]
