@@ -44,6 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                                                              "the portal to answer, e.g. after a reboot")
     group.addoption("--report-dir", metavar="DIR", default=str(ROOT / "reports"),
                     help="where reports/<env>/ goes (default: the suite's reports/ folder)")
+    group.addoption("--keep-reports", metavar="N", type=int, default=50,
+                    help="keep the newest N runs' reports per environment, 0 for all (default 50; the trend in "
+                         "history.jsonl is kept whole)")
 
 
 def _runs_checks(config: pytest.Config) -> bool:
@@ -92,7 +95,8 @@ def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunRepo
         config.option.allure_report_dir = str(files.results)
         if not config.option.xmlpath:
             config.option.xmlpath = str(files.junit)
-    run = RunReport(Path(config.option.allure_report_dir), files, env, ticket, started)
+    run = RunReport(Path(config.option.allure_report_dir), files, env, ticket, started,
+                    keep=max(config.getoption("--keep-reports"), 0))
     run.junit = Path(config.option.xmlpath) if config.option.xmlpath else None
     return run
 

@@ -160,6 +160,7 @@ class RunReport:
     hints: list[str] = field(default_factory=list)  # what to try next, for the summary
     junit: Path | None = None  # where pytest writes the run's JUnit XML (--junitxml, else <run>/junit.xml)
     interrupted: bool = False  # Ctrl-C or a fatal error: the checks not run are not a pass
+    keep: int = 50  # runs whose reports stay on disk (0: all); history.jsonl keeps the trend of every run
 
     def add(self, nodeid: str, outcome: str, message: str) -> None:
         line = " ".join(evidence.redact(message).split())
@@ -214,6 +215,7 @@ class RunReport:
         shutil.copyfile(files.summary, files.latest("-summary.md"))
         if self.junit and self.junit.is_file():
             shutil.copyfile(self.junit, files.latest("-junit.xml"))
+        prune(files.env_dir, self.keep)
         return text
 
     def discard(self) -> None:
@@ -296,6 +298,18 @@ def redact_tree(folder: Path) -> None:
         cleaned = evidence.redact(text)
         if cleaned != text:
             path.write_text(cleaned, encoding="utf-8")
+
+
+def prune(env_dir: Path, keep: int) -> list[str]:
+    """Removes all but the newest `keep` runs (their folder and HTML report); returns the run names removed."""
+    runs = sorted(p.parent.name for p in env_dir.glob("*/outcomes.json"))
+    if keep <= 0 or len(runs) <= keep:
+        return []
+    removed = runs[:-keep]
+    for name in removed:
+        shutil.rmtree(env_dir / name, ignore_errors=True)
+        (env_dir / f"{name}.html").unlink(missing_ok=True)
+    return removed
 
 
 def previous_run(files: RunFiles) -> tuple[str, dict[str, Outcome]] | None:

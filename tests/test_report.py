@@ -310,3 +310,20 @@ def test_wait_ready_gives_up_with_one_line_naming_what_did_not_answer(rebooting_
 def test_each_one_line_cause_falls_in_its_report_category(message, category):
     assert report.categorize(message) == category
     assert report.categorize(f"Failed: {message}") == category  # as Allure sees pytest.fail's message
+
+
+def test_only_the_newest_runs_reports_are_kept_and_the_trend_stays_whole(tmp_path):
+    from smoke.report import prune
+
+    env_dir = tmp_path / "prod"
+    names = [f"20261127-0{hour}0000" for hour in range(1, 6)]
+    for name in names:
+        (env_dir / name).mkdir(parents=True)
+        (env_dir / name / "outcomes.json").write_text("{}")
+        (env_dir / f"{name}.html").write_text("<html></html>")
+    (env_dir / "history.jsonl").write_text("{}\n" * 5)
+    (env_dir / "latest.html").write_text("<html></html>")
+    assert prune(env_dir, 3) == names[:2]
+    assert sorted(p.name for p in env_dir.iterdir()) == sorted(
+        [*names[2:], *(f"{n}.html" for n in names[2:]), "history.jsonl", "latest.html"])
+    assert prune(env_dir, 0) == [] and len(list(env_dir.glob("*.html"))) == 4
