@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KerberosError
+from .errors import Blocked, KerberosError
 
 
 @dataclass(frozen=True)
@@ -61,15 +61,31 @@ def acquire_from_keytab(principal: str, keytab: Path) -> None:
     os.environ["KRB5CCNAME"] = cache
 
 
+_failures: dict[tuple[str | None, str], KerberosError] = {}
+
+
 def precheck(spn_host: str, principal_hint: str | None = None) -> TicketStatus:
+    """Once a ticket problem is found, every later pre-check in the run (API, browser) is skipped naming it."""
+    key = (os.environ.get("KRB5CCNAME"), spn_host)
+    if key in _failures:
+        raise Blocked(f"not run: Kerberos failed earlier in this run — {_failures[key]}")
+    try:
+        return _precheck(spn_host, principal_hint)
+    except KerberosError as exc:
+        _failures[key] = exc
+        raise
+
+
+def _precheck(spn_host: str, principal_hint: str | None) -> TicketStatus:
     gssapi = _gssapi()
     if gssapi is None:
         if sys.platform == "win32":
             return TicketStatus(os.environ.get("USERNAME", "current user"), None, "Windows logon session (SSPI)")
         raise KerberosError("Kerberos: MIT Kerberos bindings are missing — pip install 'pyspnego[kerberos]' "
                             "(needs libkrb5-dev and gcc), or set [auth] method = \"basic\"")
-    cache = os.environ.get("KRB5CCNAME", "the default credential cache")
-    who = principal_hint or "user@REALM"
+    cache = f"the credential cache {os.environ['KRB5CCNAME']}" if os.environ.get("KRB5CCNAME") else \
+        "the default credential cache"
+    who = principal_hint or "<user>@<REALM>"
     try:
         creds = gssapi.Credentials(usage="initiate")
         lifetime = creds.lifetime
@@ -78,7 +94,7 @@ def precheck(spn_host: str, principal_hint: str | None = None) -> TicketStatus:
         raise KerberosError(f"Kerberos: the ticket in {cache} has expired — run kinit {who} again "
                             "or set [auth] keytab") from None
     except gssapi.exceptions.GSSError:
-        raise KerberosError(f"Kerberos: no ticket in the credential cache ({cache}) — run kinit {who} "
+        raise KerberosError(f"Kerberos: no ticket in {cache} — run kinit {who} "
                             "or set [auth] keytab") from None
     if lifetime is not None and lifetime <= 0:
         raise KerberosError(f"Kerberos: the ticket for {principal} has expired — run kinit {principal} again "
