@@ -12,6 +12,16 @@ APT_PACKAGES=(
 # The Allure report command line runs on Node.js; a Node.js from elsewhere (NodeSource, nvm) is fine.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "setup: needs Python 3.11 or newer as ${python} — install it, or run PYTHON=/path/to/python3.11 ./setup.sh" >&2
+  exit 1
+fi
+# Debian's own Python keeps venv and the C headers (gssapi compiles against them) in separate packages.
+"$python" -c 'import ensurepip' 2>/dev/null || APT_PACKAGES+=(python3-venv)
+"$python" -c 'import os, sysconfig; os.stat(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' \
+  2>/dev/null || APT_PACKAGES+=(python3-dev)
+
 extra="sandbox"
 [ "${1:-}" = "--dev" ] && extra="dev"
 
@@ -31,7 +41,6 @@ else
   echo "setup: no apt-get here; install MIT Kerberos, Chromium (or Edge/Chrome), unixODBC + a SQL Server driver yourself"
 fi
 
-python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[$extra]"
