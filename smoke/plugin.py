@@ -17,7 +17,7 @@ import pytest
 
 from . import evidence, launcher, readiness, rootdir, settings
 from .errors import ApiUnreachable, Blocked, ConfigError, SmokeError
-from .report import RunFiles, RunReport, check_ticket
+from .report import Outcome, RunFiles, RunReport, check_ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 SELF_TEST_DIRS = ("tests", "bench")
@@ -227,6 +227,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
+    if item.path.is_relative_to(CHECKS):
+        sentence = Outcome(item.nodeid, "").sentence
+        evidence.title(sentence[:1].upper() + sentence[1:])
     # Skip and fail are raised after the except blocks: raised inside them, pytest would print the original
     # exception too ("During handling of the above exception…"), and the one line would become a page.
     try:

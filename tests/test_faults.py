@@ -3,6 +3,8 @@ that names the cause, and a healthy sandbox stays green."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sandbox.faults import REGISTRY
@@ -16,6 +18,8 @@ def test_a_healthy_sandbox_passes_every_api_check_over_kerberos(tmp_path):
     table = (run.results_dir / "environment.properties").read_text()
     assert "Authentication=Kerberos (Negotiate, mutually authenticated)" in table
     assert "Authentication: Kerberos" in run.output
+    titles = {json.loads(p.read_text())["name"] for p in run.results_dir.glob("*-result.json")}
+    assert "The api answers an authenticated request" in titles, titles  # the sentence an auditor ticks
 
 
 @pytest.mark.parametrize("fault", sorted(REGISTRY.values(), key=lambda f: f.name), ids=lambda f: f.name)
