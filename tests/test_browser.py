@@ -79,8 +79,9 @@ def screenshots(results: Path) -> dict[str, list[bytes]]:
     found: dict[str, list[bytes]] = {}
     for result in results.glob("*-result.json"):
         data = json.loads(result.read_text())
-        found[data["name"]] = [(results / a["source"]).read_bytes() for a in data.get("attachments", [])
-                               if a.get("type") == "image/png"]
+        name = data["fullName"].rsplit("#", 1)[-1]  # the function; "name" is the title shown in the report
+        found[name] = [(results / a["source"]).read_bytes() for a in data.get("attachments", [])
+                        if a.get("type") == "image/png"]
     return found
 
 

@@ -136,7 +136,7 @@ def test_a_failed_run_then_a_healthy_one_give_two_reports_whose_trend_shows_the_
     assert [point["data"]["failed"] for point in trend] == [0, 1]  # newest first
     cases = [json.loads(v) for k, v in data.items() if k.startswith("data/test-cases/")]
     fixed = [case["name"] for case in cases if case.get("newPassed")]
-    assert fixed == ["test_the_server_reports_the_expected_command_version"]
+    assert fixed == ["The server reports the expected command version"]
 
     summary = second.summary()
     assert f"## Since the previous run ({runs[0].name})" in summary
