@@ -31,17 +31,24 @@ def run_suite(tmp_path: Path, *args: str, env: dict[str, str] | None = None, tim
                f"--alluredir={results}", *args]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
+    outcomes, messages = read_junit(junit)
+    return SuiteRun(done.returncode, done.stdout + done.stderr, outcomes, messages, results)
+
+
+def read_junit(junit: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(node id -> passed | failed | skipped | error, node id -> its one-line message) from a JUnit XML file."""
     outcomes: dict[str, str] = {}
     messages: dict[str, str] = {}
-    if junit.exists():
-        for case in ET.parse(junit).getroot().iter("testcase"):
-            node = case.get("classname", "").replace(".", "/") + ".py::" + case.get("name", "")
-            outcome = "passed"
-            for child in case:
-                if child.tag in ("failure", "error", "skipped"):
-                    outcome = {"failure": "failed"}.get(child.tag, child.tag)
-                    # junit's message attribute is cut at 500 characters; a failure's text holds the whole line.
-                    full = child.text if child.tag == "failure" and child.text else child.get("message", "")
-                    messages[node] = full.strip().removeprefix("Failed: ")
-            outcomes[node] = outcome
-    return SuiteRun(done.returncode, done.stdout + done.stderr, outcomes, messages, results)
+    if not junit.exists():
+        return outcomes, messages
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        node = case.get("classname", "").replace(".", "/") + ".py::" + case.get("name", "")
+        outcome = "passed"
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = {"failure": "failed"}.get(child.tag, child.tag)
+                # junit's message attribute is cut at 500 characters; a failure's text holds the whole line.
+                full = child.text if child.tag == "failure" and child.text else child.get("message", "")
+                messages[node] = full.strip().removeprefix("Failed: ")
+        outcomes[node] = outcome
+    return outcomes, messages

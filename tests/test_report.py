@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 import threading
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,8 +21,8 @@ from sandbox.faults import REGISTRY, ActiveFaults
 from sandbox.kdc import USER
 from smoke import readiness, report
 from smoke.errors import ConfigError
+from tests.suite_runs import ROOT, read_junit
 
-ROOT = Path(__file__).resolve().parent.parent
 VERSION_CHECK = "smoke/test_api.py::test_the_server_reports_the_expected_command_version"
 NO_ALLURE = {report.ALLURE_ENV: "/nonexistent/allure"}  # the Allure command line "not installed"
 
@@ -53,17 +52,7 @@ def run_with_report(reports: Path, env_name: str, *args: str, env: dict[str, str
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, **(env or {})})
     env_dir = reports / env_name
-    outcomes: dict[str, str] = {}
-    messages: dict[str, str] = {}
-    junit = env_dir / "latest-junit.xml"
-    if junit.exists():
-        for case in ET.parse(junit).getroot().iter("testcase"):
-            node = case.get("classname", "").replace(".", "/") + ".py::" + case.get("name", "")
-            outcomes[node] = "passed"
-            for child in case:
-                if child.tag in ("failure", "error", "skipped"):
-                    outcomes[node] = {"failure": "failed"}.get(child.tag, child.tag)
-                    messages[node] = child.get("message", "").removeprefix("Failed: ")
+    outcomes, messages = read_junit(env_dir / "latest-junit.xml")
     return ReportRun(done.returncode, done.stdout, done.stdout + done.stderr, env_dir, outcomes, messages)
 
 
