@@ -73,11 +73,15 @@ class Sandbox:
         portal.mount(api, self)
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):
-            self._slow_start(router, auth)
+            self._slow_start(lambda: self._listen(router, auth))
         elif not self.faults.on("api-down"):
-            self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,
-                                            tls_context(str(self.chain), str(self.key)))
-            serve(self.server)
+            self._listen(router, auth)
+
+    def _listen(self, router: Router, auth: Authenticator) -> None:
+        self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,
+                                        tls_context(str(self.chain), str(self.key)))
+        serve(self.server)
+        self.serving_since = time.time()
 
     def stop(self) -> None:
         for stop in reversed(self.on_stop):
@@ -92,20 +96,13 @@ class Sandbox:
             kdc.stop(self.realm)
 
     # --- slow-start (issue 7) ---
-    def _slow_start(self, router: Router, auth: Authenticator) -> None:
+    def _slow_start(self, listen: Callable[[], None]) -> None:
         """A reboot: nothing listens on the port (connection refused) for a while, then the site is healthy."""
         value = self.faults.value("slow-start") or ""
         try:
             seconds = float(value)
         except ValueError:
             raise ValueError(f"sandbox fault slow-start={value}: give the seconds, e.g. slow-start=5") from None
-
-        def listen() -> None:
-            self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,
-                                            tls_context(str(self.chain), str(self.key)))
-            serve(self.server)
-            self.serving_since = time.time()
-
         self.notes.append(f"slow-start: the site refuses connections for {seconds:g} s, then comes up healthy")
         self.starting = threading.Timer(seconds, listen)
         self.starting.daemon = True
