@@ -66,9 +66,6 @@ def html_response(status: int, html: str) -> Response:
     return Response(status, html.encode(), "text/html; charset=utf-8")
 
 
-Handler = Callable[[Request], Response]
-
-
 @dataclass
 class Route:
     method: str

@@ -266,28 +266,9 @@ def _escape(value: str | bytes) -> str:
     return text
 
 
-def same_dn(a: str, b: str) -> bool:
-    """Whether two DN strings name the same thing, ignoring spacing and case ("CN=x, O=y" == "cn=x,O=y").
-
-    RDN order counts. Text that cannot be read as a DN is compared with spaces around separators removed.
-    """
-    try:
-        return _ordered_key(parse_dn(a)) == _ordered_key(parse_dn(b))
-    except CertificateError:
-        return _squeeze(a) == _squeeze(b)
-
-
-def _squeeze(text: str) -> str:
-    return re.sub(r"\s*([,;+=])\s*", r"\1", text.strip()).casefold()
-
-
 def _norm_value(value: str | bytes) -> str:
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     return " ".join(text.split()).casefold()
-
-
-def _ordered_key(name: x509.Name) -> list[list[tuple[str, str]]]:
-    return [sorted((a.oid.dotted_string, _norm_value(a.value)) for a in rdn) for rdn in name.rdns]
 
 
 def _unordered_key(name: x509.Name) -> Counter[tuple[str, str]]:

@@ -158,36 +158,6 @@ def test_parse_dn_names_the_bad_subject_and_the_expected_form_in_one_line(text: 
     assert "CN=host.corp.example.com" in message
 
 
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [
-        ("CN=Issuing CA 1, O=Corp", "CN=Issuing CA 1,O=Corp"),
-        ("cn=Issuing CA 1 ,o=corp", "CN=Issuing CA 1,O=Corp"),
-        ("CN=x, S=OH", "CN=x,ST=OH"),
-        ("CN=a\\, b, O=y", 'CN="a, b",O=y'),
-    ],
-)
-def test_same_dn_ignores_spacing_case_and_spelling(a: str, b: str) -> None:
-    assert certs.same_dn(a, b)
-
-
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [
-        ("CN=Issuing CA 1,O=Corp", "CN=Issuing CA 2,O=Corp"),
-        ("CN=x,O=y", "O=y,CN=x"),
-        ("CN=x,O=y", "CN=x"),
-    ],
-)
-def test_same_dn_tells_different_names_apart(a: str, b: str) -> None:
-    assert not certs.same_dn(a, b)
-
-
-def test_same_dn_still_compares_text_that_is_no_dn() -> None:
-    assert certs.same_dn("Issuing CA , Corp", "Issuing CA,Corp")
-    assert not certs.same_dn("Issuing CA", "Other CA")
-
-
 # --- validate_issued -----------------------------------------------------------------------------
 
 
