@@ -6,18 +6,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from smoke import evidence, settings
-from smoke.api import KeyfactorClient, connect
-from smoke.plugin import SETTINGS
+from smoke.ground import evidence
+from smoke.keyfactor.client import KeyfactorClient, connect
+from smoke.run import environment
+from smoke.run.plugin import SETTINGS
 
 
 @pytest.fixture(scope="session")
-def smoke_settings(pytestconfig: pytest.Config) -> settings.Settings:
+def smoke_settings(pytestconfig: pytest.Config) -> environment.Settings:
     return pytestconfig.stash[SETTINGS]
 
 
 @pytest.fixture(scope="session")
-def api_client(smoke_settings: settings.Settings) -> KeyfactorClient:
+def api_client(smoke_settings: environment.Settings) -> KeyfactorClient:
     """One client for the run. Its first call does the Kerberos pre-check; once the server or the credentials
     fail, later calls are skipped with that root cause instead of repeating it."""
     return connect(smoke_settings)
@@ -33,4 +34,4 @@ def api(api_client: KeyfactorClient) -> Iterator[KeyfactorClient]:
 
 
 # The browser checks' fixtures (portal, dashboard, reports): smoke/portal_fixtures.py.
-pytest_plugins = ["smoke.portal_fixtures"]
+pytest_plugins = ["smoke.portal.fixtures"]

@@ -30,31 +30,31 @@ from typing import Any
 import requests
 from requests_kerberos import REQUIRED, HTTPKerberosAuth
 
-from smoke import launcher, settings
-from smoke.api import KEYFACTOR_HEADERS, KeyfactorClient, connect
-from smoke.orchestrators import AGENTS, Heartbeat, Orchestrator, fetch
+from smoke.keyfactor.client import KEYFACTOR_HEADERS, KeyfactorClient, connect
+from smoke.keyfactor.orchestrators import AGENTS, Heartbeat, Orchestrator, fetch
+from smoke.run import environment, launcher
 
 TARGET_S = 3.0
 RESULTS = Path(__file__).resolve().parent / "RESULTS-orchestrators.md"
 EXPECTED = ["orch01.corp.example.com", "orch02.corp.example.com", "winorch01.corp.example.com"]
 
 
-def environment(sandbox: launcher.EmbeddedSandbox, page_size: int, method: str) -> settings.Settings:
+def sandbox_environment(sandbox: launcher.EmbeddedSandbox, page_size: int, method: str) -> environment.Settings:
     overlay: dict[str, Any] = {"auth": {"method": method}, "orchestrators": {
         "max_last_seen_minutes": 30, "expected": EXPECTED, "ignore": ["retired-*"], "page_size": page_size,
         "minimum_versions": {"Universal Orchestrator": "10.1", ".NET": "8.7"},
     }}
-    return settings.load(str(sandbox.env_file), overlay)
+    return environment.load(str(sandbox.env_file), overlay)
 
 
-def judge(listed: list[Orchestrator], env: settings.Settings) -> int:
+def judge(listed: list[Orchestrator], env: environment.Settings) -> int:
     """The four judgements of smoke/test_orchestrators.py; returns the number of offenders."""
     assert env.orchestrators is not None
     beat = Heartbeat.of(listed, env.orchestrators)
     return len(beat.stale()) + len(beat.expected_problems()) + len(beat.with_errors()) + len(beat.below_minimum())
 
 
-def timed_round(env: settings.Settings, client: KeyfactorClient | None = None) -> tuple[float, int, int]:
+def timed_round(env: environment.Settings, client: KeyfactorClient | None = None) -> tuple[float, int, int]:
     """Seconds from connecting to the last judgement, orchestrators listed, offenders found."""
     started = time.perf_counter()
     client = client or connect(env)
@@ -67,7 +67,7 @@ def timed_round(env: settings.Settings, client: KeyfactorClient | None = None) -
 def measure(sandbox: launcher.EmbeddedSandbox, configs: list[tuple[int, str]], rounds: int) -> list[dict[str, Any]]:
     """Each (page size, auth method) `rounds` times, interleaved round by round so that a burst of load on the
     shared machine hits all of them alike."""
-    envs = [environment(sandbox, size, method) for size, method in configs]
+    envs = [sandbox_environment(sandbox, size, method) for size, method in configs]
     times: list[list[float]] = [[] for _ in configs]
     found = [(0, 0)] * len(configs)
     for _ in range(rounds):
@@ -87,7 +87,7 @@ def measure(sandbox: launcher.EmbeddedSandbox, configs: list[tuple[int, str]], r
 
 def anatomy(sandbox: launcher.EmbeddedSandbox, page_size: int) -> dict[str, Any]:
     """Where the time of one Kerberos round goes."""
-    env = environment(sandbox, page_size, "kerberos")
+    env = sandbox_environment(sandbox, page_size, "kerberos")
     client = connect(env)
     record = client._record
     record_s = 0.0
@@ -104,7 +104,7 @@ def anatomy(sandbox: launcher.EmbeddedSandbox, page_size: int) -> dict[str, Any]
     unauthenticated = sum(1 for e in client.exchanges if e.status == 401)
 
     # The sandbox's own answer time, the JSON decoding and the records, with Basic (one round trip a page).
-    basic = environment(sandbox, page_size, "basic")
+    basic = sandbox_environment(sandbox, page_size, "basic")
     bundle = str(basic.command.ca_bundle)
     session = requests.Session()
     session.headers.update(KEYFACTOR_HEADERS)

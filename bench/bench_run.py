@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sandbox.app import Sandbox  # noqa: E402
 from sandbox.faults import ActiveFaults  # noqa: E402
 from smoke import readiness  # noqa: E402
-from smoke.report import ALLURE_ENV  # noqa: E402
+from smoke.run.report import ALLURE_ENV  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS-run.md"
 TARGETS = {"healthy": 20.0, "unreachable": 10.0, "wait": 2.0}
@@ -54,11 +54,11 @@ def timed_run(reports: Path, *args: str, env: dict[str, str] | None = None) -> t
 
 
 def render_alone(reports: Path) -> float:
-    """A healthy run without the Allure command line, then `python -m smoke.report` on it: the render alone."""
+    """A healthy run without the Allure command line, then `python -m smoke.run.report` on it: the render alone."""
     timed_run(reports, "--env", "sandbox", env={ALLURE_ENV: "/nonexistent/allure"})
     [run_dir] = [p.parent for p in (reports / "sandbox").glob("*/allurerc.mjs")]
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "smoke.report", str(run_dir)], cwd=ROOT, check=True, capture_output=True,
+    subprocess.run([sys.executable, "-m", "smoke.run.report", str(run_dir)], cwd=ROOT, check=True, capture_output=True,
                    timeout=600)
     return time.perf_counter() - started
 
@@ -117,7 +117,7 @@ def main() -> int:
              f"`{healthy_last}`; pytest's session time median {statistics.median(sessions):.2f} s"),
         line("same, raw results only (--alluredir): baseline", raw, None,
              "no HTML report, summary file or history"),
-        line("the Allure render alone (python -m smoke.report)", renders, None,
+        line("the Allure render alone (python -m smoke.run.report)", renders, None,
              "of a healthy run: Node start, the single-file HTML (~4 MB with the screenshots), history"),
         line("unreachable server (api-down), every check, report included", down, TARGETS["unreachable"],
              f"`{down_last}`"),

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from smoke import evidence
-from smoke.keyfactor import parse_net_time, version_matches
+from smoke.ground import evidence
+from smoke.keyfactor.formats import parse_net_time, version_matches
 
+AREA = "Keyfactor API"  # the report's suite and feature
 pytestmark = pytest.mark.api
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from smoke import evidence
-from smoke.config_review import (
+from smoke.ground import evidence
+from smoke.keyfactor.config_review import (
     CERTIFICATE_AUTHORITIES,
     COLLECTIONS,
     REMOVED_SEARCH_FIELDS,
@@ -16,6 +16,7 @@ from smoke.config_review import (
     listing,
 )
 
+AREA = "Configuration review"  # the report's suite and feature
 pytestmark = pytest.mark.config
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from smoke.portal_pages import WIZARD_FIX, describe_answers, not_loaded, unanswered
+from smoke.portal.pages import WIZARD_FIX, describe_answers, not_loaded, unanswered
 
+AREA = "Dashboard"  # the report's suite and feature
 pytestmark = pytest.mark.dashboard
 
 

@@ -8,9 +8,11 @@ from dataclasses import asdict
 
 import pytest
 
-from smoke import evidence, sql
-from smoke.database import Database
+from smoke.database import sql
+from smoke.database.connection import Database
+from smoke.ground import evidence
 
+AREA = "Database"  # the report's suite and feature
 pytestmark = pytest.mark.database
 
 # compatibility_level -> the release that introduced it

@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
-from smoke import evidence
-from smoke.enrollment import EnrollmentRun, RevocationFailed, kerberos_problem
+from smoke.ground import evidence
+from smoke.keyfactor.enrollment import EnrollmentRun, RevocationFailed, kerberos_problem
 
+AREA = "Certificate issuance"  # the report's suite and feature
 pytestmark = pytest.mark.enrollment
 
 

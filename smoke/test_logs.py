@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from smoke import evidence
-from smoke.errors import Blocked, ConfigError, SmokeError
-from smoke.logscan import LogClock, Waiver, WizardMarker, discover, newest_entry_times, resolve_window, scan
+from smoke.ground import evidence
+from smoke.logscan import Waiver, WizardMarker, newest_entry_times, resolve_window, scan
+from smoke.logscan.locations import LogLocations
 
+AREA = "Logs"  # the report's suite and feature
 pytestmark = pytest.mark.logs
 
 FIX_ERRORS = "see the excerpts in the report; fix the cause, or waive a known-benign entry in [[logs.waivers]]"
@@ -17,42 +18,11 @@ FIX_SILENT = ("logging has stopped: check that the Keyfactor Command Service and
               "NLog still writes there (file target, minlevel) and that the disk has space")
 
 
-class _Locations:
-    """The configured log folders, looked at once: a missing or unreadable one fails the first check that reads
-    the logs, and the other check is blocked with that cause."""
-
-    def __init__(self, smoke_settings) -> None:
-        self.settings = smoke_settings
-        self.section = smoke_settings.logs
-        self.failure: SmokeError | None = None
-        self.checked = False
-
-    def paths(self) -> list[str]:
-        if self.failure:
-            raise Blocked(f"not run: reading the log folders failed earlier in this run — {self.failure}")
-        if not self.checked:
-            try:
-                if not self.section.paths:
-                    raise ConfigError(f"[logs] paths is empty in {self.settings.path} — list the Keyfactor log "
-                                      "folders, e.g. paths = ['\\\\kf01\\c$\\Keyfactor\\logs'] on Windows "
-                                      'or a CIFS mount such as ["/mnt/kf-logs"] on Linux')
-                discover(self.section.paths)
-            except SmokeError as exc:
-                self.failure = exc
-                raise
-            self.checked = True
-        return self.section.paths
-
-    @property
-    def clock(self) -> LogClock:
-        return LogClock.parse(self.section.timezone)
-
-
 @pytest.fixture(scope="module")
-def logs(smoke_settings) -> _Locations:
+def logs(smoke_settings) -> LogLocations:
     if smoke_settings.logs is None:
         pytest.skip(smoke_settings.not_configured("logs"))
-    return _Locations(smoke_settings)
+    return LogLocations(smoke_settings.logs, smoke_settings.path)
 
 
 def test_no_errors_were_logged_since_the_upgrade(logs):

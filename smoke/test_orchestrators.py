@@ -4,51 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from smoke import evidence
-from smoke.errors import Blocked, SmokeError
-from smoke.orchestrators import Heartbeat, counted, fetch, format_age, offender_list, table
+from smoke.ground import evidence
+from smoke.keyfactor.orchestrators import AgentListing, counted, format_age, offender_list, table
 
+AREA = "Orchestrators"  # the report's suite and feature
 pytestmark = pytest.mark.orchestrators
 
 FIX_CHECK_IN = ("check that the Keyfactor Orchestrator service runs on each and reaches the server's /KeyfactorAgents "
                 "(TLS trust, proxy; see the orchestrator's log)")
 
 
-class _Listing:
-    """GET /Agents, all pages, once per run: the first check that needs it pays for it."""
-
-    def __init__(self) -> None:
-        self.heartbeat: Heartbeat | None = None
-        self.failure: SmokeError | None = None
-
-    def get(self, api, smoke_settings) -> Heartbeat:
-        section = smoke_settings.orchestrators
-        if section is None:
-            pytest.skip(smoke_settings.not_configured("orchestrators"))
-        if self.failure:
-            raise Blocked(f"not run: listing the orchestrators failed earlier in this run — {self.failure}")
-        if self.heartbeat is None:
-            try:
-                listed = fetch(api, section)
-            except Blocked:
-                raise
-            except SmokeError as exc:
-                self.failure = exc
-                raise
-            self.heartbeat = Heartbeat.of(listed, section)
-            evidence.note_fact("Orchestrators listed", len(listed))
-            evidence.attach_text("Orchestrators (GET /Agents, all pages)", table(listed, self.heartbeat.now))
-        return self.heartbeat
-
-
 @pytest.fixture(scope="module")
-def agents() -> _Listing:
+def agents(smoke_settings) -> AgentListing:
+    if smoke_settings.orchestrators is None:
+        pytest.skip(smoke_settings.not_configured("orchestrators"))
     # Loaded in a check's call, not in a fixture's setup, so that a failure is that check's one line.
-    return _Listing()
+    return AgentListing(smoke_settings.orchestrators)
 
 
 def test_every_approved_orchestrator_checked_in_recently(agents, api, smoke_settings):
-    beat = agents.get(api, smoke_settings)
+    beat = agents.get(api)
     stale = beat.stale()
     approved = len(beat.approved())
     assert approved, (
@@ -71,7 +46,7 @@ def test_every_approved_orchestrator_checked_in_recently(agents, api, smoke_sett
 def test_every_expected_orchestrator_is_approved_and_checked_in(agents, api, smoke_settings):
     if smoke_settings.orchestrators and not smoke_settings.orchestrators.expected:
         pytest.skip(f"[orchestrators] expected not configured in {smoke_settings.path}")
-    beat = agents.get(api, smoke_settings)
+    beat = agents.get(api)
     problems = beat.expected_problems()
     assert not problems, (
         f"{len(problems)} of {counted(len(beat.settings.expected), 'expected orchestrator')} missing, not approved "
@@ -81,7 +56,7 @@ def test_every_expected_orchestrator_is_approved_and_checked_in(agents, api, smo
 
 
 def test_no_orchestrator_reports_an_error(agents, api, smoke_settings):
-    beat = agents.get(api, smoke_settings)
+    beat = agents.get(api)
     failing = beat.with_errors()
     if failing:
         evidence.attach_text("Orchestrators reporting an error", table(failing, beat.now))
@@ -96,7 +71,7 @@ def test_no_orchestrator_reports_an_error(agents, api, smoke_settings):
 def test_orchestrator_versions_meet_the_platform_minimums(agents, api, smoke_settings):
     if smoke_settings.orchestrators and not smoke_settings.orchestrators.minimum_versions:
         pytest.skip(f"[orchestrators.minimum_versions] not configured in {smoke_settings.path}")
-    beat = agents.get(api, smoke_settings)
+    beat = agents.get(api)
     old = beat.below_minimum()
     if old:
         evidence.attach_text("Orchestrators below the minimum version", table([o for o, _ in old], beat.now))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from smoke.portal_pages import PORTAL_LOG, describe_answers, failures, not_loaded
+from smoke.portal.pages import PORTAL_LOG, describe_answers, failures, not_loaded
 
+AREA = "Portal"  # the report's suite and feature
 pytestmark = pytest.mark.portal
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from smoke import evidence
-from smoke.portal_pages import WIZARD_FIX, document_fix, report_names
+from smoke.ground import evidence
+from smoke.portal.pages import WIZARD_FIX, document_fix, report_names
 
+AREA = "Reports"  # the report's suite and feature
 pytestmark = pytest.mark.reports
 
 

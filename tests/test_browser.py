@@ -18,10 +18,10 @@ import requests
 from sandbox.app import DOMAIN, Sandbox
 from sandbox.faults import ActiveFaults
 from sandbox.kdc import USER
-from smoke import settings
-from smoke.browser import Answer, PageLoad
-from smoke.errors import ConfigError
-from smoke.portal_pages import pages_for
+from smoke.ground.errors import ConfigError
+from smoke.portal.browser import Answer, PageLoad
+from smoke.portal.pages import pages_for
+from smoke.run import environment
 from tests.openapi_spec import response_errors
 from tests.suite_runs import run_suite
 
@@ -57,7 +57,7 @@ def sandbox(tmp_path_factory):
     running.stop()
 
 
-def environment(tmp_path: Path, sandbox: Sandbox, auth: dict[str, str], browser: str = "chromium") -> str:
+def environment_file(tmp_path: Path, sandbox: Sandbox, auth: dict[str, str], browser: str = "chromium") -> str:
     lines = ["[command]", f'url = "{sandbox.url}"', 'expected_version = "10.2"', "timeout_s = 10",
              f"ca_bundle = {json.dumps(str(sandbox.ca_bundle))}", "[auth]"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in auth.items()]
@@ -101,7 +101,7 @@ def test_tickets_from_a_keytab_reach_the_browser_and_it_signs_in_with_kerberos(t
     assert sandbox.realm
     auth = kerberos_auth(sandbox, ccache=f"FILE:{tmp_path / 'empty-ccache'}", keytab=str(sandbox.realm.user_keytab))
     sandbox.portal_schemes.clear()
-    run = run_suite(tmp_path, "--env", environment(tmp_path, sandbox, auth), "-m", "portal")
+    run = run_suite(tmp_path, "--env", environment_file(tmp_path, sandbox, auth), "-m", "portal")
     assert run.returncode == 0, run.output
     assert sandbox.portal_schemes and set(sandbox.portal_schemes) == {"Negotiate"}
 
@@ -109,7 +109,7 @@ def test_tickets_from_a_keytab_reach_the_browser_and_it_signs_in_with_kerberos(t
 def test_basic_signs_the_browser_in_with_the_api_credentials(tmp_path, sandbox):
     auth = {"method": "basic", "username": f"{DOMAIN}\\{USER}", "password_env": "KF_TEST_PASSWORD"}
     sandbox.portal_schemes.clear()
-    run = run_suite(tmp_path, "--env", environment(tmp_path, sandbox, auth), "-m", MARKERS,
+    run = run_suite(tmp_path, "--env", environment_file(tmp_path, sandbox, auth), "-m", MARKERS,
                     env={"KF_TEST_PASSWORD": sandbox.password})
     assert run.returncode == 0, run.output
     assert run.with_outcome("passed") == BROWSER_CHECKS | {REPORTS_LISTED}, run.outcomes
@@ -119,7 +119,7 @@ def test_basic_signs_the_browser_in_with_the_api_credentials(tmp_path, sandbox):
 
 
 def test_a_missing_browser_is_one_line_and_the_api_checks_still_pass(tmp_path, sandbox):
-    env = environment(tmp_path, sandbox, kerberos_auth(sandbox), browser="/nonexistent/chrome")
+    env = environment_file(tmp_path, sandbox, kerberos_auth(sandbox), browser="/nonexistent/chrome")
     run = run_suite(tmp_path, "--env", env, "-m", f"api or {MARKERS}")
     assert run.returncode == 1, run.output
     failed = run.with_outcome("failed")
@@ -165,14 +165,14 @@ def test_portal_markup_is_overridden_in_the_environment_file_and_a_misspelt_key_
     path = tmp_path / "env.toml"
     path.write_text('[command]\nurl = "https://kf.example.com"\n[portal]\ntimeout_s = 20\n'
                     '[portal.selectors]\nsearch_rows = "#grid tbody tr"\n[portal.pages]\ndashboard = "/Logi/Dash"\n')
-    pages = pages_for(settings.load(str(path)))
+    pages = pages_for(environment.load(str(path)))
     assert pages.selector("search_rows") == "#grid tbody tr"
     assert pages.selector("report_row", name='Say "hi"') == 'tr:has(td:text-is("Say \\"hi\\""))'
     assert pages.url("dashboard") == "https://kf.example.com/Logi/Dash"
     assert pages.url("certificate_search") == "https://kf.example.com/KeyfactorPortal/CertificateCollection/Edit?cid=0"
     path.write_text('[command]\nurl = "https://kf.example.com"\n[portal.selectors]\nsearch_rowz = "tr"\n')
     with pytest.raises(ConfigError) as raised:
-        settings.load(str(path))
+        environment.load(str(path))
     assert "[portal] selectors" in str(raised.value) and "did you mean search_rows?" in str(raised.value)
     assert "\n" not in str(raised.value)
 

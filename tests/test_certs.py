@@ -1,4 +1,4 @@
-"""Self-tests of smoke/certs.py with real keys and certificates issued by the sandbox's CA."""
+"""Self-tests of smoke/keyfactor/certs.py with real keys and certificates issued by the sandbox's CA."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from sandbox import issuance
 from sandbox.pki import SandboxPKI
-from smoke import certs
+from smoke.keyfactor import certs
 
 SUBJECT = "CN=kf-smoke-abc.corp.example.com,O=Corp,OU=IT,C=US"
 SANS = ["kf-smoke-abc.corp.example.com", "alt.corp.example.com"]

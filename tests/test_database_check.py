@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from sandbox.pki import SandboxPKI
-from smoke import launcher, settings, sql
-from smoke.errors import ConfigError
+from smoke.database import sql
+from smoke.ground import settings
+from smoke.ground.errors import ConfigError
+from smoke.run import environment, launcher
 from tests.suite_runs import run_suite
 from tests.tds_helpers import PASSWORD, SECTION, sql_sandbox
 
@@ -60,7 +62,7 @@ def test_a_missing_connection_string_variable_is_one_line_naming_it(tmp_path):
 def test_a_connection_string_pasted_into_the_file_is_refused_without_showing_it(tmp_path):
     pasted = "DRIVER={FreeTDS};SERVER=sql01;UID=kf;PWD=Pasted-Secret-9"
     with pytest.raises(ConfigError) as err:
-        settings.build("prod", tmp_path / "prod.toml", {"command": {"url": "https://kf.example.com"},
+        environment.build("prod", tmp_path / "prod.toml", {"command": {"url": "https://kf.example.com"},
                                                         "database": {"connection_string_env": pasted}})
     text = str(err.value)
     assert "must be the NAME of the environment variable" in text and "\n" not in text

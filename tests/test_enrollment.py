@@ -27,11 +27,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from sandbox.app import DOMAIN, Sandbox
 from sandbox.faults import REGISTRY, ActiveFaults
 from sandbox.kdc import USER
-from smoke import certs
-from smoke.api import AuthConfig, KeyfactorClient
-from smoke.enrollment import EnrollmentFailed, EnrollmentRun, Issued, RevocationFailed, kerberos_problem
-from smoke.errors import ConfigError
-from smoke.settings import EnrollmentSection, build
+from smoke.ground.errors import ConfigError
+from smoke.keyfactor import certs
+from smoke.keyfactor.client import AuthConfig, KeyfactorClient
+from smoke.keyfactor.enrollment import EnrollmentFailed, EnrollmentRun, Issued, RevocationFailed, kerberos_problem
+from smoke.keyfactor.sections import EnrollmentSection
+from smoke.run.environment import build
 from tests.openapi_spec import response_errors
 from tests.suite_runs import ROOT, run_suite
 

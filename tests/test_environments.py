@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from smoke import settings
-from smoke.errors import ConfigError
+from smoke.ground import sections, settings
+from smoke.ground.errors import ConfigError
+from smoke.run import environment
 from tests.suite_runs import ROOT
 
 
@@ -82,7 +83,7 @@ def test_each_bad_environment_file_is_one_line_naming_file_key_and_expectation(t
     path = tmp_path / "env.toml"
     path.write_text(content)
     with pytest.raises(ConfigError) as raised:
-        settings.load(str(path))
+        environment.load(str(path))
     message = str(raised.value)
     assert expected in message and "\n" not in message
     assert message.startswith(str(path)) or "Basic auth" in message
@@ -94,7 +95,7 @@ def test_a_missing_password_variable_names_the_variable_not_the_value(tmp_path, 
     path.write_text('[command]\nurl = "https://a"\n[auth]\nmethod = "basic"\nusername = "CORP\\\\svc"\n'
                     'password_env = "KF_TEST_ABSENT"\n')
     with pytest.raises(ConfigError, match="environment variable KF_TEST_ABSENT is not set"):
-        settings.load(str(path))
+        environment.load(str(path))
 
 
 def test_relative_paths_are_relative_to_the_environment_file(tmp_path):
@@ -102,20 +103,20 @@ def test_relative_paths_are_relative_to_the_environment_file(tmp_path):
     (tmp_path / "certs" / "root.pem").write_text("placeholder")
     path = tmp_path / "env.toml"
     path.write_text('[command]\nurl = "https://kf.example.com/"\nca_bundle = "certs/root.pem"\n')
-    loaded = settings.load(str(path))
+    loaded = environment.load(str(path))
     assert loaded.command.ca_bundle == (tmp_path / "certs" / "root.pem").resolve()
     assert loaded.api_url == "https://kf.example.com/KeyfactorAPI"
 
 
 def test_the_shipped_environments_are_valid():
-    assert settings.load("example-prod").command.url == "https://keyfactor.corp.example.com"
-    loaded = settings.load("sandbox", {"command": {"url": "https://localhost"}})
+    assert environment.load("example-prod").command.url == "https://keyfactor.corp.example.com"
+    loaded = environment.load("sandbox", {"command": {"url": "https://localhost"}})
     assert loaded.sandbox is not None and loaded.auth.method == "kerberos"
 
 
 def test_example_prod_documents_every_key():
     text = (settings.ENVIRONMENTS_DIR / "example-prod.toml").read_text()
-    for model in (settings.CommandSection, settings.AuthSection):
+    for model in (sections.CommandSection, sections.AuthSection):
         for key in model.model_fields:
             assert key in text, f"example-prod.toml does not document {key}"
     assert Path(settings.ENVIRONMENTS_DIR / "sandbox.toml").exists()

@@ -33,7 +33,7 @@ def pki() -> SandboxPKI:
 
 
 def _csr(key: Any, subject: str = SUBJECT, dns: tuple[str, ...] = ("kf-smoke-abc.corp.example.com",)) -> str:
-    # Built here with cryptography directly, so these tests do not lean on smoke/certs.py.
+    # Built here with cryptography directly, so these tests do not lean on smoke/keyfactor/certs.py.
     builder = x509.CertificateSigningRequestBuilder().subject_name(
         x509.Name.from_rfc4514_string(subject) if subject else x509.Name([])
     )

@@ -14,12 +14,13 @@ from sandbox import inventory, listing
 from sandbox.app import DOMAIN, PASSWORD_ENV, Sandbox
 from sandbox.faults import ActiveFaults
 from sandbox.kdc import USER
-from smoke import config_review, settings
-from smoke.api import AuthConfig, KeyfactorClient
-from smoke.errors import ApiUnexpectedAnswer, ConfigError
-from smoke.keyfactor import parse_net_time, time_zone
-from smoke.orchestrators import Heartbeat, Orchestrator, format_age
-from smoke.settings import OrchestratorsSection
+from smoke.ground.errors import ApiUnexpectedAnswer, ConfigError
+from smoke.keyfactor import config_review
+from smoke.keyfactor.client import AuthConfig, KeyfactorClient
+from smoke.keyfactor.formats import parse_net_time, time_zone
+from smoke.keyfactor.orchestrators import Heartbeat, Orchestrator, format_age
+from smoke.keyfactor.sections import OrchestratorsSection
+from smoke.run import environment
 from tests import openapi_spec
 from tests.openapi_spec import response_errors
 from tests.suite_runs import run_suite
@@ -262,9 +263,9 @@ def test_an_unknown_platform_or_zone_or_version_in_the_environment_is_one_line(t
     for key, value, says in (("zoneless_times", "Mars/Olympus", 'is not a time zone: use "UTC"'),
                              ("max_last_seen_minutes", 0, "greater than 0")):
         with pytest.raises(ConfigError, match=f"\\[orchestrators\\] {key} = .*{says}"):
-            settings.build("t", Path("t.toml"), {"command": {"url": "https://kf"}, "orchestrators": {key: value}})
+            environment.build("t", Path("t.toml"), {"command": {"url": "https://kf"}, "orchestrators": {key: value}})
     with pytest.raises(ConfigError, match="is not a version"):
-        settings.build("t", Path("t.toml"), {"command": {"url": "https://kf"},
+        environment.build("t", Path("t.toml"), {"command": {"url": "https://kf"},
                                              "orchestrators": {"minimum_versions": {"Java": "latest"}}})
 
 

@@ -8,7 +8,8 @@ import re
 from pydantic import BaseModel
 
 from sandbox.faults import REGISTRY
-from smoke import settings
+from smoke.ground import settings
+from smoke.run import environment
 from tests.suite_runs import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -40,6 +41,6 @@ def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 def test_example_prod_documents_every_key_of_every_section():
     text = (settings.ENVIRONMENTS_DIR / "example-prod.toml").read_text(encoding="utf-8")
-    undocumented = [key for key in _keys(settings.Settings) if not key.startswith("sandbox.")
+    undocumented = [key for key in _keys(environment.Settings) if not key.startswith("sandbox.")
                     and not re.search(rf"\b{re.escape(key.rsplit('.', 1)[-1])}\b", text)]
     assert not undocumented, f"example-prod.toml does not document {undocumented}"

@@ -19,8 +19,8 @@ import pytest
 from sandbox.app import DOMAIN, Sandbox
 from sandbox.faults import REGISTRY, ActiveFaults
 from sandbox.kdc import USER
-from smoke import readiness, report
-from smoke.errors import ConfigError
+from smoke.ground.errors import ConfigError
+from smoke.run import readiness, report
 from tests.suite_runs import ROOT, read_junit
 
 VERSION_CHECK = "smoke/test_api.py::test_the_server_reports_the_expected_command_version"
@@ -202,9 +202,9 @@ def test_an_unreachable_server_fails_one_check_and_skips_the_rest_naming_it(tmp_
     # No Allure command line: the verdict stands, one line says how to render later, and that line works.
     [run_dir] = run.run_dirs()
     later = [line for line in run.output.splitlines() if "HTML report not rendered" in line]
-    assert len(later) == 1 and later[0].endswith(f"render it later with: python -m smoke.report {run_dir}")
+    assert len(later) == 1 and later[0].endswith(f"render it later with: python -m smoke.run.report {run_dir}")
     assert not list(run.env_dir.glob("*.html"))
-    rendered = subprocess.run([sys.executable, "-m", "smoke.report", str(run_dir)], cwd=ROOT, capture_output=True,
+    rendered = subprocess.run([sys.executable, "-m", "smoke.run.report", str(run_dir)], cwd=ROOT, capture_output=True,
                               text=True, timeout=300)
     assert rendered.returncode == 0, rendered.stdout + rendered.stderr
     assert (run.env_dir / f"{run_dir.name}.html").is_file() and (run.env_dir / "latest.html").is_file()
@@ -214,7 +214,7 @@ def test_wait_ready_rides_out_a_server_that_is_still_starting(tmp_path):
     run = run_with_report(tmp_path / "reports", "sandbox", "--env", "sandbox", "-m", "api",
                           "--sandbox-fault", "slow-start=5", "--wait-ready", "60s", env=NO_ALLURE)
     assert run.returncode == 0, run.output
-    assert run.outcomes["smoke/readiness.py::test_the_api_and_the_portal_answer_within_the_wait"] == "passed"
+    assert run.outcomes["smoke/run/readiness.py::test_the_api_and_the_portal_answer_within_the_wait"] == "passed"
     assert set(run.outcomes.values()) == {"passed"} and len(run.outcomes) == 4
     waited = re.search(r"- Waited for the server: (\d+\.\d) s, (\d+) attempts \(--wait-ready 60s\)", run.summary())
     assert waited and int(waited.group(2)) > 1, run.summary()
@@ -302,7 +302,7 @@ def test_each_one_line_cause_falls_in_its_report_category(message, category):
 
 
 def test_only_the_newest_runs_reports_are_kept_and_the_trend_stays_whole(tmp_path):
-    from smoke.report import prune
+    from smoke.run.report import prune
 
     env_dir = tmp_path / "prod"
     names = [f"20261127-0{hour}0000" for hour in range(1, 6)]

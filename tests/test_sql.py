@@ -1,4 +1,4 @@
-"""Self-tests of smoke/sql.py: pyodbc + FreeTDS against the sandbox's TDS server, TLS included. No mocks."""
+"""Self-tests of smoke/database/sql.py: pyodbc + FreeTDS against the sandbox's TDS server, TLS included. No mocks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from sandbox.pki import SandboxPKI
 from sandbox.tds import TdsServer
-from smoke import sql
+from smoke.database import sql
 from tests.tds_helpers import DATABASE, PASSWORD, SqlSandbox, freetds_driver, msodbc18_driver, sql_sandbox
 
 TIMEOUT_S = 5.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from smoke.errors import SmokeError
+from smoke.ground.errors import SmokeError
 
 
 class LogScanError(SmokeError):

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from . import evidence, launcher, readiness, rootdir, settings
-from .errors import ApiUnreachable, Blocked, ConfigError, SmokeError
-from .report import Outcome, RunFiles, RunReport, check_ticket
+from smoke.ground import evidence, settings
+from smoke.ground.errors import ApiUnreachable, Blocked, ConfigError, SmokeError
+from smoke.run import environment, launcher, readiness, rootdir
+from smoke.run.report import Outcome, RunFiles, RunReport, check_ticket
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SELF_TEST_DIRS = ("tests", "bench")
 CHECKS = ROOT / "smoke"
-SETTINGS = pytest.StashKey[settings.Settings]()
+SETTINGS = pytest.StashKey[environment.Settings]()
 SANDBOX = pytest.StashKey[launcher.EmbeddedSandbox]()
 REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
@@ -101,7 +102,7 @@ def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunRepo
     return run
 
 
-def _load(config: pytest.Config, env: str) -> settings.Settings:
+def _load(config: pytest.Config, env: str) -> environment.Settings:
     name, path = settings.resolve(env)
     raw = settings.read_toml(path)
     faults = config.getoption("--sandbox-fault")
@@ -109,15 +110,15 @@ def _load(config: pytest.Config, env: str) -> settings.Settings:
         if faults:
             raise ConfigError(f"--sandbox-fault needs the embedded sandbox, but {path} has no [sandbox] section "
                               "— use --env sandbox")
-        return settings.load(env)
+        return environment.load(env)
     if config.option.collectonly:
-        return settings.load(env, {"command": {"url": "https://localhost"}})
+        return environment.load(env, {"command": {"url": "https://localhost"}})
     sandbox = launcher.start([*raw["sandbox"].get("faults", []), *faults], agents=raw["sandbox"].get("agents"))
     config.stash[SANDBOX] = sandbox
     os.environ.update(sandbox.ready["environ"])
     for secret in sandbox.ready["environ"].values():
         evidence.register_secret(secret)
-    return settings.load(env, settings.read_toml(sandbox.env_file))
+    return environment.load(env, settings.read_toml(sandbox.env_file))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -218,9 +219,23 @@ class ReadinessCheck(pytest.Item):
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--wait-ready") and SETTINGS in config.stash and items:
         name = "test_the_api_and_the_portal_answer_within_the_wait"
-        path = CHECKS / "readiness.py"
-        check = ReadinessCheck.from_parent(session, name=name, path=path, nodeid=f"smoke/readiness.py::{name}")
+        path = Path(readiness.__file__)
+        check = ReadinessCheck.from_parent(session, name=name, path=path, nodeid=f"smoke/run/readiness.py::{name}")
         items.insert(0, check)
+    for item in items:
+        _label_area(item)
+
+
+def _label_area(item: pytest.Item) -> None:
+    """The report reads like the checklist: each check under its area ("Portal", "Certificate issuance"), not under
+    its module's name. The area is the check module's AREA."""
+    if not item.path.is_relative_to(CHECKS):
+        return
+    module = getattr(item, "module", None)
+    area = getattr(module, "AREA", None) or ("Readiness" if isinstance(item, ReadinessCheck) else None)
+    if area:
+        for label_type, value in (("parentSuite", "Keyfactor Command"), ("suite", area), ("feature", area)):
+            item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
 
 
 # --- one line per known failure, and fail fast ----------------------------------------------------------------

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .api import KeyfactorClient
-from .errors import ApiUnexpectedAnswer
+from smoke.ground.errors import ApiUnexpectedAnswer
+from smoke.keyfactor.client import KeyfactorClient
 
 CERTIFICATE_AUTHORITIES = "/CertificateAuthority"
 TEMPLATES = "/Templates"

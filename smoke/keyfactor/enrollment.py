@@ -26,10 +26,11 @@ import requests
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from . import certs, evidence
-from .api import KeyfactorClient
-from .errors import ApiUnexpectedAnswer, ApiUnreachable, Blocked, SmokeError
-from .settings import EnrollmentSection
+from smoke.ground import evidence
+from smoke.ground.errors import ApiUnexpectedAnswer, ApiUnreachable, Blocked, SmokeError
+from smoke.keyfactor import certs
+from smoke.keyfactor.client import KeyfactorClient
+from smoke.keyfactor.sections import EnrollmentSection
 
 # Field names and values of the 10.x API (keyfactor-api-notes §1.6, §1.7).
 CONTEXT_PATH = "/Enrollment/{method}/Context/My"
@@ -468,11 +469,8 @@ def kerberos_problem(issued: Issued) -> str | None:
 @contextmanager
 def _despite_earlier_failures(client: KeyfactorClient) -> Iterator[None]:
     """The cleanup tries even after a call failed: a timed-out enrollment may still have issued a certificate."""
-    blocked, client.blocked = client.blocked, None
-    try:
+    with client.prerequisite.suspended():
         yield
-    finally:
-        client.blocked = client.blocked or blocked
 
 
 def _json_body(response: requests.Response) -> Any:

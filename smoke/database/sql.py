@@ -58,7 +58,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from smoke.errors import SmokeError
+from smoke.ground.errors import SmokeError
 
 if TYPE_CHECKING:
     import pyodbc

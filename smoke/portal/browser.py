@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import Blocked, SmokeError
+from smoke.ground.errors import SmokeError
+from smoke.ground.prerequisites import Prerequisite
 
 CHROMIUM_FLAGS = [
     "--disable-gpu",
@@ -269,7 +270,7 @@ class BrowserSession:
     def __init__(self, options: BrowserOptions, preflight: Callable[[], None] | None = None) -> None:
         self.options = options
         self.preflight = preflight
-        self.blocked: SmokeError | None = None
+        self.prerequisite = Prerequisite("the browser")
         self.description = ""  # which browser, for the report
         self._playwright: Any = None
         self._context: Any = None
@@ -286,10 +287,11 @@ class BrowserSession:
             page = context.new_page()
             yield Visit(page, name, self.options.timeout_s, self.options.auth_hint())
         except PlaywrightError as exc:
-            self.blocked = BrowserUnavailable(f"Browser: {self.description or self.options.browser} failed during "
-                                              f"{name}: {_one_line(str(exc).splitlines()[0])[:160]} — rerun; if it "
-                                              "persists, run with --headed to watch")
-            raise self.blocked from None
+            died = BrowserUnavailable(f"Browser: {self.description or self.options.browser} failed during {name}: "
+                                      f"{_one_line(str(exc).splitlines()[0])[:160]} — rerun; if it persists, run "
+                                      "with --headed to watch")
+            self.prerequisite.fail(died)
+            raise died from None
         finally:
             with suppress(PlaywrightError):
                 for opened in list(context.pages):
@@ -310,15 +312,14 @@ class BrowserSession:
 
     # --- start -----------------------------------------------------------------------------------------
     def _ensure(self) -> Any:
-        if self.blocked:
-            raise Blocked(f"not run: the browser failed earlier in this run — {self.blocked}")
+        self.prerequisite.check()
         if self._context is None:
             try:
-                if self.preflight:
-                    self.preflight()
-                self._context = self._launch()
-            except SmokeError as exc:
-                self.blocked = exc
+                with self.prerequisite.attempt():
+                    if self.preflight:
+                        self.preflight()
+                    self._context = self._launch()
+            except SmokeError:
                 self.close()
                 raise
         return self._context
@@ -464,7 +465,7 @@ def _trust_ca_bundle(directory: Path, ca_bundle: Path) -> dict[str, str]:
     bundle's certificates for TLS servers. Elsewhere the OS trust store decides (nothing to do here)."""
     if not sys.platform.startswith("linux"):
         return {}
-    from . import nssdb
+    from smoke.portal import nssdb
 
     home = directory / "home"
     try:
@@ -503,19 +504,11 @@ def navigation_problem(url: str, text: str, timeout_s: float, auth_hint: str = "
 
 def connect(settings: Any, headed: bool = False) -> BrowserSession:
     """A browser session for the environment: same server, same credentials as the API client."""
-    from . import kerberos
+    from smoke.ground import kerberos
 
     portal = settings.portal
     auth = settings.auth
-    preflight = None
-    if auth.method == "kerberos":
-        kerberos.configure(auth.ccache, auth.krb5_config)
-        host = urlsplit(settings.command.url).hostname or ""
-
-        def preflight() -> None:
-            if auth.keytab and not os.environ.get("KRB5CCNAME", "").upper().startswith("MEMORY:kf-smoke-"):
-                kerberos.acquire_from_keytab(auth.principal, auth.keytab)
-            kerberos.precheck(auth.spn or host, auth.principal)
+    preflight = kerberos.preflight(auth, settings.command.url) if auth.method == "kerberos" else None
 
     options = BrowserOptions(
         browser=portal.browser,

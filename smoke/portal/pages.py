@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import evidence
-from .errors import Blocked
+from smoke.ground import evidence
+from smoke.ground.prerequisites import Prerequisite
 
 if TYPE_CHECKING:
-    from .browser import Answer, BrowserSession, PageLoad, Visit
+    from smoke.portal.browser import Answer, BrowserSession, PageLoad, Visit
 
 # Paths: "{portal}" is [command] url + portal_path; anything else is taken as a path on [command] url.
 PAGES = {
@@ -123,7 +123,7 @@ class Portal:
     def __init__(self, browser: BrowserSession, pages: PortalPages) -> None:
         self.browser = browser
         self.pages = pages
-        self.down: str | None = None
+        self.home_page = Prerequisite("the Management Portal")
 
     def home(self) -> PageLoad:
         self._require()
@@ -133,7 +133,7 @@ class Portal:
             load = visit.snapshot()
         self._attach(load)
         if load.navigation_error or (load.status or 0) >= 500 or load.sign_in_page():
-            self.down = load.document_problem()
+            self.home_page.fail(load.document_problem() or f"{load.url} answered {load.status}")
         return load
 
     def title_expected(self, load: PageLoad) -> str | None:
@@ -239,8 +239,7 @@ class Portal:
         return frame.page
 
     def _require(self) -> None:
-        if self.down:
-            raise Blocked(f"not run: the Management Portal failed earlier in this run — {self.down}")
+        self.home_page.check()
 
     @staticmethod
     def _attach(load: PageLoad) -> None:

@@ -6,7 +6,7 @@
     reports/<env>/latest.html, latest-summary.md, latest-junit.xml    copies of the newest run's
     reports/<env>/history.jsonl        Allure's history, one line per rendered run: the report's trend
 
-`python -m smoke.report reports/<env>/<run>` renders a run whose report could not be rendered at the time.
+`python -m smoke.run.report reports/<env>/<run>` renders a run whose report could not be rendered at the time.
 Knows nothing of pytest.
 """
 
@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from . import evidence
-from .errors import ConfigError
+from smoke.ground import evidence
+from smoke.ground.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ASSETS = Path(__file__).resolve().parent / "report_assets"
 CATEGORIES: list[dict[str, object]] = json.loads((ASSETS / "categories.json").read_text(encoding="utf-8"))
 HISTORY_LIMIT = 100
@@ -254,7 +254,7 @@ def allure_command() -> str | None:
 
 
 def render_later(files: RunFiles) -> str:
-    return f"python -m smoke.report {_shown(files.run_dir)}"
+    return f"python -m smoke.run.report {_shown(files.run_dir)}"
 
 
 def render_run(files: RunFiles) -> Rendered:
@@ -400,10 +400,10 @@ def _write_json(path: Path, value: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m smoke.report reports/<env>/<run>: renders that run's HTML report now."""
+    """python -m smoke.run.report reports/<env>/<run>: renders that run's HTML report now."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or not (Path(args[0]) / "allurerc.mjs").is_file():
-        print("usage: python -m smoke.report reports/<env>/<run>  (a run folder holding allurerc.mjs)")
+        print("usage: python -m smoke.run.report reports/<env>/<run>  (a run folder holding allurerc.mjs)")
         return 2
     files = RunFiles.of(Path(args[0]))
     if files.html.is_file():  # rendering again would add the run to the history twice

@@ -1,35 +1,21 @@
-"""Environment files: environments/<name>.toml, validated, with one clear line per bad input.
-
-Secrets never live in these files: a password is named by the environment variable that holds it.
-"""
+"""Reading environment files: finding environments/<name>.toml, reading its TOML, and turning a value the
+models refuse into one line naming the file, the [section] key and what was expected. The models themselves:
+smoke/ground/sections.py and each wing's sections; the whole file: smoke/run/environment.py."""
 
 from __future__ import annotations
 
 import tomllib
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import evidence
-from .errors import ConfigError
-from .sections import (  # noqa: F401  (re-exported: callers name sections through settings)
-    AuthSection,
-    CommandSection,
-    ConfigReviewSection,
-    DatabaseSection,
-    EnrollmentSection,
-    LogsSection,
-    LogWaiver,
-    OrchestratorsSection,
-    PortalSection,
-    ReportsSection,
-    SandboxSection,
-    Settings,
-)
+from smoke.ground.errors import ConfigError
 
-ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parents[2] / "environments"
 
 
 def available() -> list[str]:
@@ -70,45 +56,12 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def build(name: str, path: Path, raw: dict[str, Any]) -> Settings:
-    """Validates the raw TOML table; paths in it are relative to the file."""
+def validate(model: type[ModelT], path: Path, raw: dict[str, Any]) -> ModelT:
+    """The raw TOML table as `model`, or one ConfigError line for its first problem."""
     try:
-        settings = Settings.model_validate({**raw, "name": name, "path": path})
+        return model.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(describe(path, exc, raw)) from None
-    return _anchor_paths(settings, path.parent)
-
-
-def load(env: str, overlay: dict[str, Any] | None = None) -> Settings:
-    name, path = resolve(env)
-    raw = read_toml(path)
-    if "name" in raw or "path" in raw:
-        raise ConfigError(f"{path}: 'name'/'path' are not keys of an environment file — remove them")
-    return build(name, path, merge(raw, overlay or {}))
-
-
-def _anchor_paths(settings: Settings, base: Path) -> Settings:
-    def anchored(value: Path | None) -> Path | None:
-        return value if value is None or value.is_absolute() else (base / value).resolve()
-
-    command = settings.command.model_copy(update={"ca_bundle": anchored(settings.command.ca_bundle)})
-    auth = settings.auth.model_copy(
-        update={"keytab": anchored(settings.auth.keytab), "krb5_config": anchored(settings.auth.krb5_config)}
-    )
-    settings = settings.model_copy(update={"command": command, "auth": auth})
-    if settings.logs:
-        paths = [p if Path(p).is_absolute() or p.startswith("\\\\") else str((base / p).resolve())
-                 for p in settings.logs.paths]
-        settings = settings.model_copy(update={"logs": settings.logs.model_copy(update={"paths": paths})})
-    if settings.auth.method == "basic":
-        evidence.register_secret(settings.password())
-    if settings.auth.keytab and not settings.auth.principal:
-        raise ConfigError(f"{settings.path}: [auth] keytab needs principal = \"svc-smoke@CORP.EXAMPLE.COM\", the "
-                          "principal whose key it holds")
-    if command.ca_bundle and not command.ca_bundle.is_file():
-        raise ConfigError(f"{settings.path}: [command] ca_bundle {command.ca_bundle} does not exist — "
-                          "point it at the PEM file of the CA that issued the server's TLS certificate")
-    return settings
+        raise ConfigError(describe(model, path, exc)) from None
 
 
 _EXPECTED = {
@@ -126,7 +79,7 @@ _EXAMPLES = {
 }
 
 
-def describe(path: Path, exc: ValidationError, raw: dict[str, Any]) -> str:
+def describe(model: type[BaseModel], path: Path, exc: ValidationError) -> str:
     """The first problem, as one line: file, [section] key, what was expected."""
     problem = exc.errors()[0]
     loc = [str(part) for part in problem["loc"]]
@@ -134,9 +87,9 @@ def describe(path: Path, exc: ValidationError, raw: dict[str, Any]) -> str:
     where = f"[{section}] {key}" if section else key
     kind = problem["type"]
     if kind == "extra_forbidden" and not section:
-        text = f"[{key}]: unknown section (known sections: {', '.join(_known_keys([]))})"
+        text = f"[{key}]: unknown section (known sections: {', '.join(_known_keys(model, []))})"
     elif kind == "extra_forbidden":
-        known = _known_keys(loc[:-1])
+        known = _known_keys(model, loc[:-1])
         hint = get_close_matches(loc[-1], known, n=1)
         suggestion = f" (did you mean {hint[0]}?)" if hint else f" (known: {', '.join(known)})"
         text = f"{where}: unknown key{suggestion}"
@@ -157,8 +110,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _known_keys(loc: list[str]) -> list[str]:
-    model: Any = Settings
+def _known_keys(top: type[BaseModel], loc: list[str]) -> list[str]:
+    model: Any = top
     for part in loc:
         field = model.model_fields.get(part)
         if field is None:

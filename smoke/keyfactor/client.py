@@ -19,17 +19,16 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from . import evidence
-from .errors import (
+from smoke.ground import evidence
+from smoke.ground.errors import (
     ApiAuthenticationFailed,
     ApiError,
     ApiIntercepted,
     ApiUnexpectedAnswer,
     ApiUnreachable,
-    Blocked,
     KerberosError,
-    SmokeError,
 )
+from smoke.ground.prerequisites import Prerequisite
 
 # requests-kerberos logs its failures itself; the client turns them into one-line errors instead.
 logging.getLogger("requests_kerberos").setLevel(logging.CRITICAL)
@@ -101,7 +100,7 @@ class KeyfactorClient:
     preflight: Callable[[], None] | None = None  # runs before the first call (the Kerberos pre-check)
     exchanges: list[Exchange] = field(default_factory=list)
     scheme_used: str | None = None
-    blocked: SmokeError | None = None
+    prerequisite: Prerequisite = field(default_factory=lambda: Prerequisite("the Keyfactor API"))
 
     def __post_init__(self) -> None:
         self.api_url = self.api_url.rstrip("/")
@@ -133,15 +132,14 @@ class KeyfactorClient:
 
     def request(self, method: str, path: str, params: dict[str, Any] | None = None, json_body: Any = None,
                 headers: dict[str, str] | None = None, expect: tuple[int, ...] = (200, 204)) -> requests.Response:
-        if self.blocked:
-            raise Blocked(f"not run: the Keyfactor API failed earlier in this run — {self.blocked}")
+        self.prerequisite.check()
         try:
             if self.preflight:
                 preflight, self.preflight = self.preflight, None
                 preflight()
             return self._request(method, path, params, json_body, headers, expect)
         except (KerberosError, ApiUnreachable, ApiAuthenticationFailed, ApiIntercepted) as exc:
-            self.blocked = exc  # the server or our credentials: every later call would meet the same
+            self.prerequisite.fail(exc)  # the server or our credentials: every later call would meet the same
             raise
 
     def _request(self, method: str, path: str, params: dict[str, Any] | None, json_body: Any,
@@ -373,19 +371,12 @@ class TruststoreAdapter(HTTPAdapter):
 
 def connect(settings: Any) -> KeyfactorClient:
     """A client for the environment's API; with Kerberos, the ticket pre-check runs before its first call."""
-    from . import kerberos
+    from smoke.ground import kerberos
 
     auth = settings.auth
-    host = urlsplit(settings.command.url).hostname or ""
     preflight = None
     if auth.method == "kerberos":
-        kerberos.configure(auth.ccache, auth.krb5_config)
-
-        def preflight() -> None:
-            if auth.keytab:
-                kerberos.acquire_from_keytab(auth.principal, auth.keytab)
-            kerberos.precheck(auth.spn or host, auth.principal)
-
+        preflight = kerberos.preflight(auth, settings.command.url)
         config = AuthConfig("kerberos", spn_host=auth.spn)
     else:
         config = AuthConfig("basic", username=auth.username, password=settings.password())

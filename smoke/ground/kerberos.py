@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from .errors import Blocked, KerberosError
+from smoke.ground.errors import KerberosError
+from smoke.ground.prerequisites import Prerequisite
 
 
 @dataclass(frozen=True)
@@ -61,19 +65,29 @@ def acquire_from_keytab(principal: str, keytab: Path) -> None:
     os.environ["KRB5CCNAME"] = cache
 
 
-_failures: dict[tuple[str | None, str], KerberosError] = {}
+def preflight(auth: Any, server_url: str) -> Callable[[], None]:
+    """What the API client and the browser run before their first request to `server_url` with the [auth] section:
+    point MIT Kerberos at the environment's cache and krb5.conf now; later, take a ticket from the keytab (once per
+    process) and check that it gets a service ticket for the server's SPN."""
+    configure(auth.ccache, auth.krb5_config)
+    host = auth.spn or urlsplit(server_url).hostname or ""
+
+    def run() -> None:
+        if auth.keytab and os.environ.get("KRB5CCNAME") != f"MEMORY:kf-smoke-{os.getpid()}":
+            acquire_from_keytab(auth.principal, auth.keytab)
+        precheck(host, auth.principal)
+
+    return run
+
+
+_tickets: dict[tuple[str | None, str], Prerequisite] = {}
 
 
 def precheck(spn_host: str, principal_hint: str | None = None) -> TicketStatus:
     """Once a ticket problem is found, every later pre-check in the run (API, browser) is skipped naming it."""
-    key = (os.environ.get("KRB5CCNAME"), spn_host)
-    if key in _failures:
-        raise Blocked(f"not run: Kerberos failed earlier in this run — {_failures[key]}")
-    try:
+    ticket = _tickets.setdefault((os.environ.get("KRB5CCNAME"), spn_host), Prerequisite("Kerberos"))
+    with ticket.attempt():
         return _precheck(spn_host, principal_hint)
-    except KerberosError as exc:
-        _failures[key] = exc
-        raise
 
 
 def _precheck(spn_host: str, principal_hint: str | None) -> TicketStatus:

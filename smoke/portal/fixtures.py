@@ -4,11 +4,13 @@ by the first check that needs it and closed at the end. Loaded from conftest.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from smoke import browser, evidence, settings
-from smoke.portal_pages import Portal, pages_for
+from smoke.ground import evidence
+from smoke.portal import browser
+from smoke.portal.pages import Portal, pages_for
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -17,7 +19,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def portal(smoke_settings: settings.Settings, pytestconfig: pytest.Config) -> Iterator[Portal]:
+def portal(smoke_settings: Any, pytestconfig: pytest.Config) -> Iterator[Portal]:
     """The Management Portal in one shared browser; skips when the environment has no [portal] section."""
     if smoke_settings.portal is None:
         pytest.skip(smoke_settings.not_configured("portal"))

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .api import KeyfactorClient
-from .errors import ApiUnexpectedAnswer, ConfigError
-from .keyfactor import parse_net_time, time_zone, version_at_least, version_parts
-from .settings import OrchestratorsSection
+from smoke.ground import evidence
+from smoke.ground.errors import ApiUnexpectedAnswer, ConfigError
+from smoke.ground.prerequisites import Prerequisite
+from smoke.keyfactor.client import KeyfactorClient
+from smoke.keyfactor.formats import parse_net_time, time_zone, version_at_least, version_parts
+from smoke.keyfactor.sections import OrchestratorsSection
 
 AGENTS = "/Agents"
 # AgentResponse.AgentPlatform (11.x documentation; 10.x uses the same enum in its spec).
@@ -217,3 +219,22 @@ def table(orchestrators: Sequence[Orchestrator], now: dt.datetime) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
                      for row in rows)
+
+
+class AgentListing:
+    """GET /Agents, all pages, once per run: the first check that needs it pays for it, and when it fails the
+    other orchestrator checks are skipped naming that cause."""
+
+    def __init__(self, section: OrchestratorsSection) -> None:
+        self.section = section
+        self.heartbeat: Heartbeat | None = None
+        self.prerequisite = Prerequisite("listing the orchestrators")
+
+    def get(self, client: KeyfactorClient) -> Heartbeat:
+        with self.prerequisite.attempt():
+            if self.heartbeat is None:
+                listed = fetch(client, self.section)
+                self.heartbeat = Heartbeat.of(listed, self.section)
+                evidence.note_fact("Orchestrators listed", len(listed))
+                evidence.attach_text("Orchestrators (GET /Agents, all pages)", table(listed, self.heartbeat.now))
+        return self.heartbeat

@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from . import evidence, sql
-from .errors import Blocked, SmokeError
-from .settings import DatabaseSection
+from smoke.database import sql
+from smoke.database.section import DatabaseSection
+from smoke.ground import evidence
+from smoke.ground.prerequisites import Prerequisite
 
 if TYPE_CHECKING:
     import pyodbc
@@ -22,22 +23,17 @@ class Database:
     def __init__(self, section: DatabaseSection) -> None:
         self.section = section
         self.shown_connection_string = ""  # redacted, for the report
-        self.failure: SmokeError | None = None
+        self.prerequisite = Prerequisite("connecting to SQL Server")
         self._conn: pyodbc.Connection | None = None
 
     def connection(self) -> pyodbc.Connection:
-        if self.failure:
-            raise Blocked(f"not run: connecting to SQL Server failed earlier in this run — {self.failure}")
         if self._conn is None:
-            try:
+            with self.prerequisite.attempt():
                 connection_string = self.section.connection_string()
                 self.shown_connection_string = sql.redact_connection_string(connection_string)
                 evidence.attach_text(f"SQL connection string (from {self.section.connection_string_env})",
                                      self.shown_connection_string)
                 self._conn = sql.connect(connection_string, self.section.timeout_s)
-            except SmokeError as exc:
-                self.failure = exc
-                raise
         return self._conn
 
     def close(self) -> None:

@@ -1,0 +1,60 @@
+"""The sections every wing shares — [command] (the server) and [auth] (how the suite signs in) — and the base
+every section model stands on: typed keys, unknown keys refused, frozen values. Each wing keeps its own section
+beside its code (smoke/keyfactor/sections.py, smoke/portal/sections.py, …); smoke/run/environment.py puts them
+together as the environment file, and smoke/ground/settings.py turns a bad value into one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Paths are strings in TOML; everything else is taken as written (no "30" for 30).
+PathValue = Annotated[Path, Field(strict=False)]
+
+
+def as_seconds(value: Any) -> Any:
+    """A whole number of seconds in TOML (30) is as good as 30.0; everything else is validated as written."""
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CommandSection(Section):
+    url: str
+    api_path: str = "/KeyfactorAPI"
+    portal_path: str = "/KeyfactorPortal"
+    expected_version: str | None = None
+    ca_bundle: PathValue | None = None
+    timeout_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, url: str) -> str:
+        if not url.lower().startswith("https://"):
+            raise ValueError("must start with https:// (the suite never talks to Keyfactor in clear text)")
+        return url.rstrip("/")
+
+    @field_validator("api_path", "portal_path")
+    @classmethod
+    def _path(cls, path: str) -> str:
+        return "/" + path.strip("/")
+
+    @field_validator("timeout_s", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        return as_seconds(value)
+
+
+class AuthSection(Section):
+    method: Literal["kerberos", "basic"] = "kerberos"
+    username: str | None = None
+    password_env: str | None = None
+    principal: str | None = None
+    keytab: PathValue | None = None
+    ccache: str | None = None
+    krb5_config: PathValue | None = None
+    spn: str | None = None

@@ -1,0 +1,1 @@
+"""The Keyfactor Command server: its API client, formats, certificates, enrollment, orchestrators and configuration."""

@@ -1,0 +1,103 @@
+"""An environment file as a whole: environments/<name>.toml, every wing's section in one validated model.
+
+Secrets never live in these files: a password is named by the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from smoke.database.section import DatabaseSection
+from smoke.ground import evidence, settings
+from smoke.ground.errors import ConfigError
+from smoke.ground.sections import AuthSection, CommandSection, PathValue, Section
+from smoke.keyfactor.sections import ConfigReviewSection, EnrollmentSection, OrchestratorsSection
+from smoke.logscan.section import LogsSection
+from smoke.portal.sections import PortalSection, ReportsSection
+
+
+class SandboxSection(Section):
+    start: bool = True
+    faults: list[str] = []
+    agents: Annotated[int, Field(ge=8)] | None = None  # orchestrators the sandbox lists (python -m sandbox --agents)
+
+
+class Settings(Section):
+    command: CommandSection
+    auth: AuthSection = AuthSection()
+    sandbox: SandboxSection | None = None
+    enrollment: EnrollmentSection | None = None
+    portal: PortalSection | None = None
+    reports: ReportsSection | None = None
+    orchestrators: OrchestratorsSection | None = None
+    config_review: ConfigReviewSection | None = None
+    logs: LogsSection | None = None
+    database: DatabaseSection | None = None
+
+    # Not part of the file: where it came from.
+    name: str = ""
+    path: PathValue = Path()
+
+    @property
+    def api_url(self) -> str:
+        return self.command.url + self.command.api_path
+
+    @property
+    def portal_url(self) -> str:
+        return self.command.url + self.command.portal_path
+
+    def password(self) -> str:
+        """The Basic password, from the environment variable the file names (never from the file)."""
+        variable = self.auth.password_env
+        if not variable:
+            raise ConfigError(f"{self.path}: [auth] method = \"basic\" needs password_env, the NAME of the "
+                              "environment variable holding the password (e.g. password_env = \"KF_SMOKE_PASSWORD\")")
+        value = os.environ.get(variable)
+        if not value:
+            raise ConfigError(f"Basic auth: environment variable {variable} is not set — set it to the password "
+                              f"of {self.auth.username or 'the service account'} (it is never read from a file)")
+        return value
+
+    def not_configured(self, section: str) -> str:
+        return f"[{section}] not configured in {self.path}"
+
+
+def build(name: str, path: Path, raw: dict[str, Any]) -> Settings:
+    """Validates the raw TOML table; paths in it are relative to the file."""
+    return _anchor_paths(settings.validate(Settings, path, {**raw, "name": name, "path": path}), path.parent)
+
+
+def load(env: str, overlay: dict[str, Any] | None = None) -> Settings:
+    name, path = settings.resolve(env)
+    raw = settings.read_toml(path)
+    if "name" in raw or "path" in raw:
+        raise ConfigError(f"{path}: 'name'/'path' are not keys of an environment file — remove them")
+    return build(name, path, settings.merge(raw, overlay or {}))
+
+
+def _anchor_paths(environment: Settings, base: Path) -> Settings:
+    def anchored(value: Path | None) -> Path | None:
+        return value if value is None or value.is_absolute() else (base / value).resolve()
+
+    command = environment.command.model_copy(update={"ca_bundle": anchored(environment.command.ca_bundle)})
+    auth = environment.auth.model_copy(
+        update={"keytab": anchored(environment.auth.keytab), "krb5_config": anchored(environment.auth.krb5_config)}
+    )
+    environment = environment.model_copy(update={"command": command, "auth": auth})
+    if environment.logs:
+        paths = [p if Path(p).is_absolute() or p.startswith("\\\\") else str((base / p).resolve())
+                 for p in environment.logs.paths]
+        environment = environment.model_copy(update={"logs": environment.logs.model_copy(update={"paths": paths})})
+    if environment.auth.method == "basic":
+        evidence.register_secret(environment.password())
+    if environment.auth.keytab and not environment.auth.principal:
+        raise ConfigError(f"{environment.path}: [auth] keytab needs principal = \"svc-smoke@CORP.EXAMPLE.COM\", the "
+                          "principal whose key it holds")
+    if command.ca_bundle and not command.ca_bundle.is_file():
+        raise ConfigError(f"{environment.path}: [command] ca_bundle {command.ca_bundle} does not exist — "
+                          "point it at the PEM file of the CA that issued the server's TLS certificate")
+    return environment
