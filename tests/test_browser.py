@@ -19,7 +19,7 @@ from sandbox.app import DOMAIN, Sandbox
 from sandbox.faults import ActiveFaults
 from sandbox.kdc import USER
 from smoke.ground.errors import ConfigError
-from smoke.portal.browser import Answer, PageLoad
+from smoke.portal.page import Answer, PageLoad
 from smoke.portal.pages import pages_for
 from smoke.run import environment
 from tests.openapi_spec import response_errors

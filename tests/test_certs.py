@@ -13,7 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from sandbox import issuance
 from sandbox.pki import SandboxPKI
-from smoke.keyfactor import certs
+from smoke.keyfactor import certs, names
 
 SUBJECT = "CN=kf-smoke-abc.corp.example.com,O=Corp,OU=IT,C=US"
 SANS = ["kf-smoke-abc.corp.example.com", "alt.corp.example.com"]
@@ -109,7 +109,7 @@ def test_new_private_key_refuses_what_it_does_not_support_in_one_line(
 
 
 def test_parse_dn_reads_keyfactor_subjects_with_spaces_and_escaped_commas() -> None:
-    name = certs.parse_dn(r"CN=kf-smoke-abc.corp.example.com, O=Corp\, Inc.,OU=IT ,  C=US")
+    name = names.parse_dn(r"CN=kf-smoke-abc.corp.example.com, O=Corp\, Inc.,OU=IT ,  C=US")
 
     assert name == x509.Name(
         [
@@ -122,7 +122,7 @@ def test_parse_dn_reads_keyfactor_subjects_with_spaces_and_escaped_commas() -> N
 
 
 def test_parse_dn_reads_dotnet_quoted_values_hex_escapes_and_s_e_names() -> None:
-    name = certs.parse_dn('CN=web01, O="Corp, Inc.", L=Z\\C3\\BCrich, S=ZH, E=pki@corp.example.com, C=CH')
+    name = names.parse_dn('CN=web01, O="Corp, Inc.", L=Z\\C3\\BCrich, S=ZH, E=pki@corp.example.com, C=CH')
 
     assert name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Corp, Inc."
     assert name.get_attributes_for_oid(NameOID.LOCALITY_NAME)[0].value == "Zürich"
@@ -131,7 +131,7 @@ def test_parse_dn_reads_dotnet_quoted_values_hex_escapes_and_s_e_names() -> None
 
 
 def test_parse_dn_reads_multi_valued_rdns_and_dotted_oids() -> None:
-    name = certs.parse_dn("CN=a+UID=b,OID.2.5.4.97=VATDE-123,O=Corp")
+    name = names.parse_dn("CN=a+UID=b,OID.2.5.4.97=VATDE-123,O=Corp")
 
     assert len(name.rdns) == 3
     assert len(name.rdns[-1]) == 2
@@ -139,11 +139,11 @@ def test_parse_dn_reads_multi_valued_rdns_and_dotted_oids() -> None:
 
 
 def test_dn_text_writes_a_parsed_subject_back_as_it_was_given() -> None:
-    assert certs.dn_text(certs.parse_dn(SUBJECT)) == SUBJECT
+    assert names.dn_text(names.parse_dn(SUBJECT)) == SUBJECT
     assert (
-        certs.dn_text(certs.parse_dn(SUBJECT), spaces=True) == "CN=kf-smoke-abc.corp.example.com, O=Corp, OU=IT, C=US"
+        names.dn_text(names.parse_dn(SUBJECT), spaces=True) == "CN=kf-smoke-abc.corp.example.com, O=Corp, OU=IT, C=US"
     )
-    assert certs.dn_text(certs.parse_dn(r"CN=a\,b,O=c")) == r"CN=a\,b,O=c"
+    assert names.dn_text(names.parse_dn(r"CN=a\,b,O=c")) == r"CN=a\,b,O=c"
 
 
 @pytest.mark.parametrize(
@@ -151,7 +151,7 @@ def test_dn_text_writes_a_parsed_subject_back_as_it_was_given() -> None:
 )
 def test_parse_dn_names_the_bad_subject_and_the_expected_form_in_one_line(text: str) -> None:
     with pytest.raises(certs.CertificateError) as error:
-        certs.parse_dn(text)
+        names.parse_dn(text)
     message = str(error.value)
     assert "\n" not in message
     assert repr(text) in message
@@ -356,7 +356,7 @@ def test_thumbprint_and_serial_are_written_as_keyfactor_shows_them(issued: x509.
 def test_serial_hex_always_has_an_even_number_of_digits(pki: SandboxPKI, rsa_key: certs.PrivateKey) -> None:
     cert = (
         x509.CertificateBuilder()
-        .subject_name(certs.parse_dn("CN=short-serial"))
+        .subject_name(names.parse_dn("CN=short-serial"))
         .issuer_name(pki.issuing.cert.subject)
         .public_key(rsa_key.public_key())
         .serial_number(0xABC)
@@ -372,7 +372,7 @@ def test_describe_gives_the_evidence_fields_without_key_material(issued: x509.Ce
 
     assert facts == {
         "subject": SUBJECT,
-        "issuer": certs.dn_text(pki.issuing.cert.subject),
+        "issuer": names.dn_text(pki.issuing.cert.subject),
         "serial": certs.serial_hex(issued),
         "thumbprint": certs.thumbprint(issued),
         "not_before": issued.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -28,7 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from smoke.ground import evidence
 from smoke.ground.errors import ApiUnexpectedAnswer, ApiUnreachable, Blocked, SmokeError
-from smoke.keyfactor import certs
+from smoke.keyfactor import certs, names
 from smoke.keyfactor.client import KeyfactorClient
 from smoke.keyfactor.sections import EnrollmentSection
 
@@ -337,7 +337,7 @@ class EnrollmentRun:
             found.append("no CA chain came back although IncludeChain was requested, so the issuer is not verified")
         issuer = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
         if not issuer or str(issuer[0].value).casefold() != self.ca_logical_name.casefold():
-            found.append(f"issued by '{certs.dn_text(cert.issuer)}', not by the configured CA {self.ca_logical_name}")
+            found.append(f"issued by '{names.dn_text(cert.issuer)}', not by the configured CA {self.ca_logical_name}")
         if not issued.key_matches:
             found.append("the request's key does not match the certificate's public key" if issued.method == "CSR"
                          else "the PKCS#12's private key does not belong to its certificate")

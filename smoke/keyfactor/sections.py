@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from smoke.ground.sections import Section
-from smoke.keyfactor.certs import CertificateError, parse_dn
 from smoke.keyfactor.formats import time_zone
+from smoke.keyfactor.names import CertificateError, parse_dn
 
 
 class EnrollmentSection(Section):

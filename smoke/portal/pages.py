@@ -23,7 +23,8 @@ from smoke.ground import evidence
 from smoke.ground.prerequisites import Prerequisite
 
 if TYPE_CHECKING:
-    from smoke.portal.browser import Answer, BrowserSession, PageLoad, Visit
+    from smoke.portal.browser import BrowserSession, Visit
+    from smoke.portal.page import Answer, PageLoad
 
 # Paths: "{portal}" is [command] url + portal_path; anything else is taken as a path on [command] url.
 PAGES = {
