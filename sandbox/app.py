@@ -14,7 +14,10 @@ from pathlib import Path
 
 from . import database, enrollment, inventory, kdc, logs, portal
 from .api import KeyfactorApi
+from .enrollment import EnrollmentService
 from .faults import ActiveFaults
+from .handover import Handover
+from .inventory import Inventory
 from .pki import SandboxPKI
 from .web import Authenticator, Router, SandboxHTTPServer, reserve_port, serve, tls_context
 
@@ -33,11 +36,14 @@ class Sandbox:
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
-    # What mounted parts hand over: lines for the run's environment file (never a secret), variables for the
-    # suite's process (secrets go here: the handshake file is private), and how to stop them.
+    # What the started parts handed over (see Handover): lines for the run's environment file (never a secret),
+    # variables for the suite's process (secrets go here: the handshake file is private), and how to stop them.
     extra_toml: list[str] = field(default_factory=list)
     environ: dict[str, str] = field(default_factory=dict)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    # Self-tests read what the sandbox received (the API shows the rest); set by start().
+    enrollment: EnrollmentService = field(init=False, repr=False)
+    inventory: Inventory = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     serving_since: float | None = None
 
@@ -65,17 +71,25 @@ class Sandbox:
         router = Router()
         api = KeyfactorApi(router, self.faults)
         api.mount()
-        # --- parts mounted on the API and the site (one line each) ---
-        enrollment.mount(api, self)
-        inventory.mount(api, self)
-        logs.start(self)
-        database.start(self)
-        portal.mount(api, self)
+        # --- parts mounted on the API and the site, and the services beside it (one line each) ---
+        self.enrollment = enrollment.mount(api, self.pki)
+        self.inventory = inventory.mount(api, self.pki)
+        self._take(logs.start(self.state_dir, self.faults))
+        self._take(database.start(self.state_dir, self.faults,
+                                  chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
+        portal.mount(api)
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):
             self._slow_start(lambda: self._listen(router, auth))
         elif not self.faults.on("api-down"):
             self._listen(router, auth)
+
+    def _take(self, handover: Handover) -> None:
+        self.extra_toml += handover.toml
+        self.environ.update(handover.environ)
+        self.notes += handover.notes
+        if handover.stop:
+            self.on_stop.append(handover.stop)
 
     def _listen(self, router: Router, auth: Authenticator) -> None:
         self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import TYPE_CHECKING
+from pathlib import Path
 
+from .faults import ActiveFaults
+from .handover import Handover
 from .tds import FAULTS, TdsServer
-
-if TYPE_CHECKING:
-    from .app import Sandbox
 
 CONNECTION_STRING_ENV = "KF_SANDBOX_SQL"
 USER = "kf_smoke"
@@ -24,34 +23,36 @@ SECTION = "kfsql-sandbox"
 _DEBIAN_FREETDS = "/usr/lib/x86_64-linux-gnu/odbc/libtdsodbc.so"
 
 
-def start(sandbox: Sandbox) -> TdsServer:
-    """Starts the TDS endpoint (with the run's sql-* faults) and hands the suite how to reach it."""
+def start(state_dir: Path, faults: ActiveFaults, *, chain: Path, key: Path, ca_bundle: Path) -> Handover:
+    """Starts the TDS endpoint (with the run's sql-* faults) on the server certificate `chain`/`key`, and hands
+    the suite how to reach it: a freetds.conf in `state_dir` that validates against `ca_bundle`."""
     password = secrets.token_urlsafe(18)
-    faults = {name for name in sandbox.faults.names() if name in FAULTS}
-    server = TdsServer(certfile=str(sandbox.chain), keyfile=str(sandbox.key), login=(USER, password),
-                       database=DATABASE, faults=faults)
+    sql_faults = {name for name in faults.names() if name in FAULTS}
+    server = TdsServer(certfile=str(chain), keyfile=str(key), login=(USER, password),
+                       database=DATABASE, faults=sql_faults)
     port = server.start()
-    sandbox.on_stop.append(server.stop)
+    handover = Handover(stop=server.stop)
 
-    conf = sandbox.state_dir / "freetds.conf"
+    conf = state_dir / "freetds.conf"
     conf.write_text(
         "# Written by the Keyfactor Command sandbox: the SQL endpoint, validated against the sandbox CA.\n"
         "[global]\n\ttds version = 7.4\n\n"
         f"[{SECTION}]\n\thost = 127.0.0.1\n\tport = {port}\n\ttds version = 7.4\n\tencryption = require\n"
-        f"\tca file = {sandbox.ca_bundle}\n"
+        f"\tca file = {ca_bundle}\n"
     )
-    sandbox.environ["FREETDSCONF"] = str(conf)
-    sandbox.environ[CONNECTION_STRING_ENV] = (
+    handover.environ["FREETDSCONF"] = str(conf)
+    handover.environ[CONNECTION_STRING_ENV] = (
         f"DRIVER={freetds_driver()};Servername={SECTION};DATABASE={DATABASE};UID={USER};PWD={password};"
         "TDS_Version=7.4;Encryption=require"
     )
-    sandbox.extra_toml += [
+    handover.toml += [
         "[database]",
         f'connection_string_env = "{CONNECTION_STRING_ENV}"  # the string itself is in that variable only',
     ]
-    if faults:
-        sandbox.notes.append(f"SQL Server on 127.0.0.1:{port}: {', '.join(FAULTS[f] for f in sorted(faults))}")
-    return server
+    if sql_faults:
+        handover.notes.append(
+            f"SQL Server on 127.0.0.1:{port}: {', '.join(FAULTS[f] for f in sorted(sql_faults))}")
+    return handover
 
 
 def freetds_driver() -> str:

@@ -28,12 +28,13 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from . import issuance
+from . import certificate_fields, issuance
 from .api import KeyfactorApi, error, net_time
 from .faults import ActiveFaults
-from .issuance import EnrollmentRefused, Template
+from .issuance import EnrollmentRefused
 from .listing import Listing
 from .pki import SandboxPKI
+from .templates import DEFAULT_TEMPLATES, Template, find_template
 from .web import Request, Response, json_response
 
 CA_HOST = "ca01.corp.example.com"
@@ -96,7 +97,7 @@ class EnrollmentService:
         self.root = pki.root.cert
         self.ca_logical_name = _common_name(pki.issuing.cert.subject)
         self.ca_name = f"{CA_HOST}\\{self.ca_logical_name}"
-        self.templates = issuance.DEFAULT_TEMPLATES
+        self.templates = DEFAULT_TEMPLATES
         self.records: dict[int, Record] = {}
         self.pending: dict[int, PendingRequest] = {}
         # What PFX enrollments received and served, so that self-tests can prove none of it reaches a report.
@@ -155,7 +156,7 @@ class EnrollmentService:
             return error(400, BAD_REQUEST, exc.message)
         record = self._record(cert, template, request, has_private_key=False, metadata=metadata)
         self._slow_ca()
-        info = issuance.csr_certificate_information(
+        info = certificate_fields.csr_certificate_information(
             cert, self.ca, keyfactor_id=record.id, root=self.root, include_chain=include_chain,
             certificate_format=certificate_format, request_id=record.request_id,
         )
@@ -186,8 +187,8 @@ class EnrollmentService:
         except EnrollmentRefused as exc:
             return error(400, BAD_REQUEST, exc.message)
         record = self._record(cert, template, request, has_private_key=True, metadata=metadata)
-        info = issuance.pfx_certificate_information(blob, cert, self.ca, keyfactor_id=record.id,
-                                                    request_id=record.request_id)
+        info = certificate_fields.pfx_certificate_information(blob, cert, self.ca, keyfactor_id=record.id,
+                                                              request_id=record.request_id)
         with self._lock:
             self.pfx_passwords.append(password)
             self.pfx_blobs.append(info["Pkcs12Blob"])
@@ -205,7 +206,7 @@ class EnrollmentService:
         name = _typed(body, "Template", str)
         if not name:
             raise Invalid("A template is required.")
-        template = issuance.find_template(name, self.templates)
+        template = find_template(name, self.templates)
         if template is None:
             raise Invalid(f"The template '{name}' could not be found for {self.ca_name}.")
         sans = _typed(body, "SANs", dict)
@@ -294,7 +295,7 @@ class EnrollmentService:
 
     def _response(self, record: Record) -> dict[str, Any]:
         """CertificateRetrievalResponse."""
-        fields = issuance.keyfactor_fields(record.cert, self.ca)
+        fields = certificate_fields.keyfactor_fields(record.cert, self.ca)
         return {
             "Id": record.id,
             **fields,
@@ -471,15 +472,16 @@ def _csr_subject(csr: str) -> str:
 _FIELDS: dict[str, Callable[[Record], Any]] = {
     "id": lambda r: r.id,
     "issuedcn": lambda r: r.issued_cn,
-    "issueddn": lambda r: issuance.keyfactor_dn(r.cert.subject),
-    "thumbprint": lambda r: issuance.thumbprint(r.cert),
-    "serialnumber": lambda r: issuance.serial_number(r.cert),
+    "issueddn": lambda r: certificate_fields.keyfactor_dn(r.cert.subject),
+    "thumbprint": lambda r: certificate_fields.thumbprint(r.cert),
+    "serialnumber": lambda r: certificate_fields.serial_number(r.cert),
     "certstate": lambda r: r.state,
     "templateshortname": lambda r: r.template.common_name,
     "importdate": lambda r: r.imported,
     "notafter": lambda r: r.cert.not_valid_after_utc,
 }
-def mount(api: KeyfactorApi, sandbox: Any) -> None:
-    service = EnrollmentService(api.faults, sandbox.pki)
+def mount(api: KeyfactorApi, pki: SandboxPKI) -> EnrollmentService:
+    """Serves enrollment, certificates and revocation with `pki`'s issuing CA; the service keeps what it received."""
+    service = EnrollmentService(api.faults, pki)
     service.mount(api)
-    sandbox.enrollment = service  # self-tests read what the sandbox received (the API shows the rest)
+    return service

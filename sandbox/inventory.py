@@ -30,8 +30,9 @@ from cryptography.x509.oid import NameOID
 from .api import KeyfactorApi
 from .enrollment import CA_HOST  # the host enrollment names the sandbox's issuing CA by
 from .faults import ActiveFaults
-from .issuance import DEFAULT_TEMPLATES, FOREST, Template
 from .listing import Listing
+from .pki import SandboxPKI
+from .templates import DEFAULT_TEMPLATES, FOREST, Template
 from .web import Request, Response
 
 AGENTS_ENV = "KF_SANDBOX_AGENTS"
@@ -365,8 +366,9 @@ def agent_count() -> int:
     return count
 
 
-def mount(api: KeyfactorApi, sandbox: Any) -> None:
-    issuing = sandbox.pki.issuing.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+def mount(api: KeyfactorApi, pki: SandboxPKI) -> Inventory:
+    """Serves the orchestrators, CAs, templates and collections; `pki`'s issuing CA is the first CA listed."""
+    issuing = pki.issuing.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     inventory = Inventory(api.faults, agent_count(), str(issuing))
     inventory.mount(api)
-    sandbox.inventory = inventory
+    return inventory

@@ -21,10 +21,9 @@ import random
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .app import Sandbox
+from .faults import ActiveFaults
+from .handover import Handover
 
 CONFIGURATION = "Command_Configuration_Log.txt"
 API = "Command_KeyfactorAPI_Log.txt"
@@ -251,20 +250,21 @@ class Writer:
                     f.write(entry.text().encode("utf-8"))
 
 
-def start(sandbox: Sandbox) -> Path:
-    """Writes the log folder, starts its writer (unless logging-stopped), hands the folder to the suite."""
-    folder = sandbox.state_dir / "Keyfactor" / "logs"
-    stopped = sandbox.faults.on("logging-stopped")
+def start(state_dir: Path, faults: ActiveFaults) -> Handover:
+    """Writes the log folder under `state_dir`, starts its writer (unless logging-stopped), hands the folder to
+    the suite."""
+    folder = state_dir / "Keyfactor" / "logs"
+    stopped = faults.on("logging-stopped")
     now = dt.datetime.now() - (STOPPED_FOR if stopped else dt.timedelta())
-    logs = LogFolder(folder, now, errors=sandbox.faults.on("log-errors"))
+    logs = LogFolder(folder, now, errors=faults.on("log-errors"))
     logs.build()
     logs.write()
+    handover = Handover(toml=["[logs]", f"paths = [{_toml_string(str(folder))}]"])
     if not stopped:
         writer = Writer(folder)
         writer.start()
-        sandbox.on_stop.append(writer.stop)
-    sandbox.extra_toml += ["[logs]", f"paths = [{_toml_string(str(folder))}]"]
-    return folder
+        handover.stop = writer.stop
+    return handover
 
 
 def _toml_string(text: str) -> str:

@@ -159,10 +159,9 @@ def _page(title: str, current: str, body: str, script: str | None = None) -> Res
 
 
 class Portal:
-    def __init__(self, api: KeyfactorApi, sandbox: Any) -> None:
+    def __init__(self, api: KeyfactorApi) -> None:
         self.api = api
         self.faults: ActiveFaults = api.faults
-        self.sandbox = sandbox
 
     def mount(self) -> None:
         router: Router = self.api.router
@@ -324,5 +323,5 @@ td,th{{border:1px solid #ccc;padding:3px 6px}} th{{background:#dde6ee}}</style><
         return Response(200, svg.encode(), "image/svg+xml")
 
 
-def mount(api: KeyfactorApi, sandbox: Any) -> None:
-    Portal(api, sandbox).mount()
+def mount(api: KeyfactorApi) -> None:
+    Portal(api).mount()

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from sandbox import issuance
+from sandbox import certificate_fields, issuance, templates
 from sandbox.pki import SandboxPKI
 from smoke.keyfactor import certs, names
 
@@ -33,7 +33,7 @@ def rsa_key() -> certs.PrivateKey:
 @pytest.fixture(scope="module")
 def issued(pki: SandboxPKI, rsa_key: certs.PrivateKey) -> x509.Certificate:
     csr = certs.build_csr(rsa_key, SUBJECT, SANS)
-    return issuance.issue_from_csr(pki.issuing, csr, issuance.DEFAULT_TEMPLATES[0])
+    return issuance.issue_from_csr(pki.issuing, csr, templates.DEFAULT_TEMPLATES[0])
 
 
 def _problems(cert: x509.Certificate, pki: SandboxPKI, **overrides: object) -> list[str]:
@@ -264,7 +264,7 @@ def test_several_problems_are_each_reported_on_their_own_line(issued: x509.Certi
 @pytest.fixture(scope="module")
 def pfx(pki: SandboxPKI) -> tuple[str, x509.Certificate]:
     blob, cert = issuance.issue_pfx(
-        pki.issuing, issuance.DEFAULT_TEMPLATES[1], SUBJECT, {"dns": SANS}, PASSWORD, True, root=pki.root.cert
+        pki.issuing, templates.DEFAULT_TEMPLATES[1], SUBJECT, {"dns": SANS}, PASSWORD, True, root=pki.root.cert
     )
     return base64.b64encode(blob).decode(), cert
 
@@ -305,14 +305,14 @@ def test_key_matches_tells_a_foreign_key_apart(issued: x509.Certificate) -> None
 def test_parse_certificates_reads_the_recorded_header_line_format_leaf_first(
     issued: x509.Certificate, pki: SandboxPKI
 ) -> None:
-    answer = issuance.csr_certificate_information(issued, pki.issuing, keyfactor_id=7, root=pki.root.cert)
+    answer = certificate_fields.csr_certificate_information(issued, pki.issuing, keyfactor_id=7, root=pki.root.cert)
     assert answer["Certificates"][0].startswith("#CN=")
 
     assert certs.parse_certificates(answer["Certificates"]) == [issued, pki.issuing.cert, pki.root.cert]
 
 
 def test_parse_certificates_reads_base64_der_content_bytes(issued: x509.Certificate, pki: SandboxPKI) -> None:
-    content_bytes = issuance.keyfactor_fields(issued, pki.issuing)["ContentBytes"]
+    content_bytes = certificate_fields.keyfactor_fields(issued, pki.issuing)["ContentBytes"]
 
     assert certs.parse_certificates(content_bytes) == [issued]
     assert certs.parse_certificates([content_bytes]) == [issued]
@@ -329,7 +329,7 @@ def test_parse_certificates_puts_the_leaf_first_in_a_root_first_pem_bundle(
 
 
 def test_parse_certificates_reads_der_bytes_and_der_answers(issued: x509.Certificate, pki: SandboxPKI) -> None:
-    der_answer = issuance.certificates_field(issued, pki.issuing, certificate_format="DER")
+    der_answer = certificate_fields.certificates_field(issued, pki.issuing, certificate_format="DER")
 
     assert certs.parse_certificates(issued.public_bytes(serialization.Encoding.DER)) == [issued]
     assert certs.parse_certificates(der_answer) == [issued, pki.issuing.cert]
@@ -346,7 +346,7 @@ def test_parse_certificates_names_an_unreadable_answer_in_one_line(answer: objec
 
 
 def test_thumbprint_and_serial_are_written_as_keyfactor_shows_them(issued: x509.Certificate, pki: SandboxPKI) -> None:
-    fields = issuance.keyfactor_fields(issued, pki.issuing)
+    fields = certificate_fields.keyfactor_fields(issued, pki.issuing)
 
     assert certs.thumbprint(issued) == fields["Thumbprint"]
     assert certs.serial_hex(issued) == fields["SerialNumber"]

@@ -1,4 +1,5 @@
-"""Self-tests of sandbox/issuance.py: real issuance, template rules, PFX content, answer shapes vs the spec."""
+"""Self-tests of sandbox/issuance.py, templates.py and certificate_fields.py: real issuance, template rules, PFX
+content, answer shapes vs the spec."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 
-from sandbox import issuance
-from sandbox.issuance import EnrollmentRefused, Template
+from sandbox import certificate_fields, issuance, templates
+from sandbox.issuance import EnrollmentRefused
 from sandbox.pki import SandboxPKI
+from sandbox.templates import Template
 from tests import openapi_spec
 
-WEB, WEB_ECC, WEB_APPROVAL, USER = issuance.DEFAULT_TEMPLATES
+WEB, WEB_ECC, WEB_APPROVAL, USER = templates.DEFAULT_TEMPLATES
 SUBJECT = "CN=kf-smoke-abc.corp.example.com,O=Corp,OU=IT,C=US"
 PASSWORD = "c0rrect-h0rse-pfx"
 SPEC_PATH = openapi_spec.SPEC
@@ -60,7 +62,7 @@ def _dns(cert: x509.Certificate) -> list[str]:
 
 
 def test_the_default_templates_cover_rsa_ecc_approval_and_user() -> None:
-    assert [(t.common_name, t.key_type, t.key_size) for t in issuance.DEFAULT_TEMPLATES] == [
+    assert [(t.common_name, t.key_type, t.key_size) for t in templates.DEFAULT_TEMPLATES] == [
         ("WebServer", "RSA", 2048),
         ("WebServerECC", "ECC", 256),
         ("WebServerApproval", "RSA", 2048),
@@ -69,12 +71,12 @@ def test_the_default_templates_cover_rsa_ecc_approval_and_user() -> None:
     assert WEB_APPROVAL.requires_approval and not WEB.requires_approval
     assert (USER.allows_pfx, USER.allows_csr) == (True, False)
     assert (WEB.allows_pfx, WEB.allows_csr) == (True, True)
-    assert len({t.oid for t in issuance.DEFAULT_TEMPLATES}) == 4
+    assert len({t.oid for t in templates.DEFAULT_TEMPLATES}) == 4
 
 
 def test_templates_are_found_by_short_name_not_display_name() -> None:
-    assert issuance.find_template("webserverecc") is WEB_ECC
-    assert issuance.find_template("Web Server") is None
+    assert templates.find_template("webserverecc") is WEB_ECC
+    assert templates.find_template("Web Server") is None
 
 
 # --- template key rules ----------------------------------------------------------------------------
@@ -332,7 +334,7 @@ def _unknown_fields(components: dict[str, Any], schema_name: str, instance: dict
 def test_the_csr_answer_matches_pkcs10_certificate_response(
     spec_schemas: dict[str, Any], issued: x509.Certificate, pki: SandboxPKI
 ) -> None:
-    info = issuance.csr_certificate_information(issued, pki.issuing, keyfactor_id=42, root=pki.root.cert)
+    info = certificate_fields.csr_certificate_information(issued, pki.issuing, keyfactor_id=42, root=pki.root.cert)
     answer = {"CertificateInformation": info, "Metadata": {}}
 
     assert _spec_errors(spec_schemas, "Models.Enrollment.CSREnrollmentResponse", answer) == []
@@ -341,14 +343,14 @@ def test_the_csr_answer_matches_pkcs10_certificate_response(
     assert len(info["Certificates"]) == 3
     for entry, cert in zip(info["Certificates"], [issued, pki.issuing.cert, pki.root.cert], strict=True):
         header, body = entry.split("\n", 1)
-        assert header == "#" + issuance.keyfactor_dn(cert.subject)
+        assert header == "#" + certificate_fields.keyfactor_dn(cert.subject)
         assert body == cert.public_bytes(serialization.Encoding.PEM).decode()
     assert info["Certificates"][0].startswith("#CN=kf-smoke-abc.corp.example.com,O=Corp,OU=IT,C=US\n-----BEGIN")
 
 
 def test_the_pfx_answer_matches_pkcs12_certificate_response(spec_schemas: dict[str, Any], pki: SandboxPKI) -> None:
     blob, cert = issuance.issue_pfx(pki.issuing, WEB_ECC, "CN=pfx3", None, PASSWORD, True)
-    info = issuance.pfx_certificate_information(blob, cert, pki.issuing, keyfactor_id=43)
+    info = certificate_fields.pfx_certificate_information(blob, cert, pki.issuing, keyfactor_id=43)
     answer = {"CertificateInformation": info, "Metadata": {}}
 
     assert _spec_errors(spec_schemas, "Models.Enrollment.PFXEnrollmentResponse", answer) == []
@@ -368,7 +370,7 @@ def test_the_certificate_fields_match_certificate_retrieval_response(
         sans={"dns": ["a.corp.example.com"], "ip4": ["10.0.0.1"]},
         crl_url="http://pki.corp.example.com/i.crl",
     )
-    fields = issuance.keyfactor_fields(cert, pki.issuing)
+    fields = certificate_fields.keyfactor_fields(cert, pki.issuing)
 
     assert _spec_errors(spec_schemas, "Models.CertificateRetrievalResponse", fields) == []
     assert _unknown_fields(spec_schemas, "Models.CertificateRetrievalResponse", fields) == set()
@@ -388,12 +390,12 @@ def test_template_answers_match_the_spec_apart_from_its_known_enrollment_type_en
     }
     components["schemas"][name] = patched
 
-    for template in issuance.DEFAULT_TEMPLATES:
+    for template in templates.DEFAULT_TEMPLATES:
         assert _spec_errors(components, name, template.template_response()) == []
         assert _unknown_fields(spec_schemas, name, template.template_response()) == set()
     context = {
         "Templates": [
-            t.enrollment_template([r"sandbox.corp.example.com\Issuing CA 1"]) for t in issuance.DEFAULT_TEMPLATES
+            t.enrollment_template([r"sandbox.corp.example.com\Issuing CA 1"]) for t in templates.DEFAULT_TEMPLATES
         ],
         "StandaloneCAs": [],
     }
@@ -401,8 +403,8 @@ def test_template_answers_match_the_spec_apart_from_its_known_enrollment_type_en
 
 
 def test_the_fields_use_the_recorded_keyfactor_formats(issued: x509.Certificate, pki: SandboxPKI) -> None:
-    fields = issuance.keyfactor_fields(issued, pki.issuing)
-    post = issuance.csr_certificate_information(issued, pki.issuing, keyfactor_id=1)
+    fields = certificate_fields.keyfactor_fields(issued, pki.issuing)
+    post = certificate_fields.csr_certificate_information(issued, pki.issuing, keyfactor_id=1)
 
     assert re.fullmatch(r"[0-9A-F]{40}", fields["Thumbprint"])
     assert fields["Thumbprint"] == issued.fingerprint(hashes.SHA1()).hex().upper()
@@ -427,7 +429,7 @@ def test_the_fields_use_the_recorded_keyfactor_formats(issued: x509.Certificate,
 
 def test_ecc_certificates_report_key_type_3(pki: SandboxPKI) -> None:
     cert = issuance.issue_from_csr(pki.issuing, _csr(ec.generate_private_key(ec.SECP256R1())), WEB_ECC)
-    fields = issuance.keyfactor_fields(cert, pki.issuing)
+    fields = certificate_fields.keyfactor_fields(cert, pki.issuing)
     assert (fields["KeyType"], fields["KeyTypeString"], fields["KeySizeInBits"], fields["KeyUsage"]) == (
         3,
         "ECC",
@@ -442,7 +444,7 @@ def test_san_elements_use_general_name_codes_and_keyfactors_value_hash(
     cert = issuance.issue_from_csr(
         pki.issuing, _csr(rsa2048), WEB, sans={"ip4": ["10.0.0.1"], "dns": ["san1.fullsub.example.com"]}
     )
-    elements = issuance.keyfactor_fields(cert, pki.issuing)["SubjectAltNameElements"]
+    elements = certificate_fields.keyfactor_fields(cert, pki.issuing)["SubjectAltNameElements"]
 
     # Type and ValueHash as recorded from Command 25.4.1 for these very values.
     assert [(e["Value"], e["Type"], e["ValueHash"]) for e in elements] == [
@@ -452,5 +454,5 @@ def test_san_elements_use_general_name_codes_and_keyfactors_value_hash(
 
 
 def test_der_answers_carry_base64_der_without_header_lines(issued: x509.Certificate, pki: SandboxPKI) -> None:
-    entries = issuance.certificates_field(issued, pki.issuing, include_chain=False, certificate_format="DER")
+    entries = certificate_fields.certificates_field(issued, pki.issuing, include_chain=False, certificate_format="DER")
     assert entries == [base64.b64encode(issued.public_bytes(serialization.Encoding.DER)).decode()]
