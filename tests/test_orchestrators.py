@@ -163,7 +163,7 @@ def test_the_listings_validate_against_the_openapi_document(stale_sandbox, path,
 
 def test_templates_validate_apart_from_the_known_enrollment_type_enum(stale_sandbox):
     # The spec's AllowedEnrollmentTypes enum is [0, 1, 2, 4]; Keyfactor documents a bitmask and answers 3 for both
-    # (see sandbox/issuance.py). Every other field must conform.
+    # (see sandbox/templates.py). Every other field must conform.
     items = _without_nulls(get(stale_sandbox, "/Templates", **{"sq.returnLimit": 100}))
     errors = response_errors("GET", "/Templates", 200, items)
     assert errors and all(e.endswith("/AllowedEnrollmentTypes: 3 is not one of [0, 1, 2, 4]") for e in errors), errors
