@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from smoke.baseline.section import BaselineSection
 from smoke.database.section import DatabaseSection
 from smoke.ground import evidence, settings
 from smoke.ground.errors import ConfigError
@@ -37,6 +38,7 @@ class Settings(Section):
     config_review: ConfigReviewSection | None = None
     logs: LogsSection | None = None
     database: DatabaseSection | None = None
+    baseline: BaselineSection | None = None
 
     # Not part of the file: where it came from.
     name: str = ""
@@ -88,10 +90,15 @@ def _anchor_paths(environment: Settings, base: Path) -> Settings:
         update={"keytab": anchored(environment.auth.keytab), "krb5_config": anchored(environment.auth.krb5_config)}
     )
     environment = environment.model_copy(update={"command": command, "auth": auth})
+    def folders(paths: list[str]) -> list[str]:
+        return [p if Path(p).is_absolute() or p.startswith("\\\\") else str((base / p).resolve()) for p in paths]
+
     if environment.logs:
-        paths = [p if Path(p).is_absolute() or p.startswith("\\\\") else str((base / p).resolve())
-                 for p in environment.logs.paths]
-        environment = environment.model_copy(update={"logs": environment.logs.model_copy(update={"paths": paths})})
+        logs = environment.logs.model_copy(update={"paths": folders(environment.logs.paths)})
+        environment = environment.model_copy(update={"logs": logs})
+    if environment.baseline:
+        kept = environment.baseline.model_copy(update={"files": folders(environment.baseline.files)})
+        environment = environment.model_copy(update={"baseline": kept})
     if environment.auth.method == "basic":
         evidence.register_secret(environment.password())
     if environment.auth.keytab and not environment.auth.principal:

@@ -28,7 +28,7 @@ SANDBOX = pytest.StashKey[launcher.EmbeddedSandbox]()
 REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
 # Checks that reach the Keyfactor server's URL (the IIS site): skipped once it did not answer at all.
-SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config"}
+SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
