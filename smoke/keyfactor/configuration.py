@@ -144,6 +144,18 @@ def read(client: KeyfactorClient, areas: tuple[ConfigArea, ...] = AREAS, page_si
         yield area, items
 
 
+def rest_steps(workflows: dict[str, Item]) -> list[str]:
+    """"<workflow>: <step>" for each step that calls out over REST (the server may block its target)."""
+    found = []
+    for name, workflow in workflows.items():
+        steps = workflow.get("Steps") or {}
+        for step_name, step in (steps.items() if isinstance(steps, dict) else []):
+            kind = f"{step.get('ExtensionName', '')} {step.get('StepType', '')}" if isinstance(step, dict) else ""
+            if "rest" in kind.lower():
+                found.append(f"{name}: {step_name}")
+    return found
+
+
 def comparable(raw: Item, area: ConfigArea) -> Item:
     """One record as the baseline keeps it: ids, volatile fields and secrets out; JSON-string properties opened."""
     record = dict(raw)

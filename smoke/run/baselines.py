@@ -172,7 +172,12 @@ class Baselines:
         if key == FILES:
             return files.snapshot(self.settings.baseline.files if self.settings.baseline else [])
         area = configuration.AREA_BY_KEY[key]
-        return dict(next(configuration.read(self.client(), (area,)))[1])
+        items = dict(next(configuration.read(self.client(), (area,)))[1])
+        if key == "workflows":
+            rest = configuration.rest_steps(items)
+            if rest:
+                evidence.note_for_a_person(by_hand.BLOCKED_OUTBOUND.format(steps=", ".join(rest)))
+        return items
 
     def client(self) -> KeyfactorClient:
         if self._client is None:
