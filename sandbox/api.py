@@ -18,6 +18,7 @@ from .web import Request, Response, Router, html_response, json_response
 
 HEALTHY_VERSION = "10.2.1.0"
 STALE_VERSION = "10.1.1.0"
+LICENCE_DAYS = 10 * 365  # longer than the site certificate's life: the sandbox's identity is renewed first
 
 PROXY_SIGN_IN = """<!DOCTYPE html><html><head><title>Sign in - Corporate Web Gateway</title></head>
 <body><form method="post" action="/gateway/login"><h1>Sign in to continue</h1>
@@ -41,6 +42,12 @@ class KeyfactorApi:
     faults: ActiveFaults
     base: str = "/KeyfactorAPI"
     endpoints: list[str] = field(default_factory=list)
+    version: str = HEALTHY_VERSION  # python -m sandbox --version: the server before the upgrade
+    installed: dt.datetime | None = None  # when the server was set up: the licence's dates stay the same across starts
+
+    @property
+    def reported_version(self) -> str:
+        return STALE_VERSION if self.faults.on("version-mismatch") else self.version
 
     def mount(self) -> None:
         self.router.front.append(self._proxy_front)
@@ -78,15 +85,15 @@ class KeyfactorApi:
         return json_response(200, sorted(self.endpoints))
 
     def license(self, request: Request) -> Response:
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        expires = now + dt.timedelta(days=200)
-        version = STALE_VERSION if self.faults.on("version-mismatch") else HEALTHY_VERSION
+        issued = (self.installed or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        expires = issued + dt.timedelta(days=LICENCE_DAYS)
+        version = self.reported_version
         return json_response(200, {
             "KeyfactorVersion": version,
             "LicenseData": {
                 "LicenseId": "5f1c2a9e-sandbox",
                 "Customer": {"Name": "Sandbox Corp", "Id": "1001"},
-                "IssuedDate": net_time(now - dt.timedelta(days=165), zone=False),
+                "IssuedDate": net_time(issued, zone=False),
                 "ExpirationDate": net_time(expires, zone=False),
                 "LicensedProducts": [{
                     "ProductId": "KeyfactorCommand",

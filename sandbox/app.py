@@ -12,16 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, enrollment, inventory, kdc, logs, portal
-from .api import KeyfactorApi
+from . import database, enrollment, identity, iis, inventory, kdc, logs, portal, site_files
+from .api import HEALTHY_VERSION, KeyfactorApi
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
 from .inventory import Inventory
-from .pki import SandboxPKI
-from .web import Authenticator, Router, SandboxHTTPServer, reserve_port, serve, tls_context
+from .web import Authenticator, Router, SandboxHTTPServer, port_free, reserve_port, serve, tls_context
 
 HOST = "localhost"  # the SPN is HTTP/localhost; the server binds 127.0.0.1
+SITE_NAMES = [HOST, "127.0.0.1"]
 DOMAIN = "SANDBOX"
 PASSWORD_ENV = "KF_SANDBOX_PASSWORD"
 
@@ -32,6 +32,10 @@ class Sandbox:
     faults: ActiveFaults
     kerberos: bool = True
     port: int = 0
+    # What the server keeps from one start to the next (its CA, site certificate and port, its files on disk);
+    # None: a home for this start only, inside state_dir.
+    home: Path | None = None
+    version: str = HEALTHY_VERSION
     notes: list[str] = field(default_factory=list)
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
@@ -45,6 +49,7 @@ class Sandbox:
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
+    port_kept: bool = field(default=True, init=False)  # the port is the home's, not one asked for with --port
     serving_since: float | None = None
 
     @property
@@ -53,8 +58,14 @@ class Sandbox:
 
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.pki = SandboxPKI.create()
-        self.chain, self.key, self.ca_bundle = self.pki.write_server_files(self.state_dir, [HOST, "127.0.0.1"])
+        self.home = home = self.home or self.state_dir / "home"
+        kept, notes = identity.kept(home, SITE_NAMES)
+        self.notes += notes
+        self.pki = kept.pki
+        site = kept.site
+        if self.faults.on("tls-certificate-replaced"):
+            site = self.pki.server_certificate(SITE_NAMES, valid_days=identity.SITE_DAYS)
+        self.chain, self.key, self.ca_bundle = self.pki.write_server_files(self.state_dir, SITE_NAMES, site)
         if self.kerberos and not kdc.available():
             self.kerberos = False
             self.notes.append("Kerberos: MIT KDC binaries not found (krb5-kdc, krb5-admin-server, krb5-user); "
@@ -67,18 +78,22 @@ class Sandbox:
             os.environ["KRB5_KTNAME"] = f"FILE:{self.realm.service_keytab}"
             os.environ["KRB5_CONFIG"] = str(self.realm.krb5_config)
             os.environ["KRB5RCACHETYPE"] = "none"
-        self.port = self.port or reserve_port()
+        self.port_kept = not self.port
+        self.port = self.port or self._kept_port(kept.port)
         router = Router()
-        api = KeyfactorApi(router, self.faults)
+        api = KeyfactorApi(router, self.faults, version=self.version, installed=kept.installed)
         api.mount()
         # --- parts mounted on the API and the site, and the services beside it (one line each) ---
         self.enrollment = enrollment.mount(api, self.pki)
         self.inventory = inventory.mount(api, self.pki)
         self._take(logs.start(self.state_dir, self.faults))
+        self._take(site_files.start(home, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
         portal.mount(api)
-        auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
+        iis.mount(router)
+        auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST,
+                             iis.sign_in_methods(self.faults))
         if self.faults.on("slow-start"):
             self._slow_start(lambda: self._listen(router, auth))
         elif not self.faults.on("api-down"):
@@ -91,9 +106,25 @@ class Sandbox:
         if handover.stop:
             self.on_stop.append(handover.stop)
 
+    def _kept_port(self, port: int) -> int:
+        """The site's port of the previous starts: its URL is part of what a baseline names. Another sandbox of the
+        same home may be serving on it; this start then takes another and says so."""
+        if port_free(port):
+            return port
+        taken, port = port, reserve_port()
+        self.notes.append(f"the site's port {taken} is in use (another sandbox of {self.home}?): this start serves "
+                          f"on {port}, and a baseline taken on {taken} names another server")
+        return port
+
     def _listen(self, router: Router, auth: Authenticator) -> None:
-        self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,
-                                        tls_context(str(self.chain), str(self.key)))
+        tls = tls_context(str(self.chain), str(self.key))
+        try:
+            self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth, tls)
+        except OSError:
+            if self.starting or not self.port_kept:  # slow-start: the URL is out already; --port: as asked
+                raise
+            self.port = self._kept_port(self.port)  # taken since the start began: a sandbox of the same home
+            self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth, tls)
         serve(self.server)
         self.serving_since = time.time()
 
@@ -154,6 +185,7 @@ class Sandbox:
             "env_file": str(env_file),
             "kerberos": self.kerberos,
             "faults": self.faults.names(),
+            "version": self.version,
             "notes": self.notes,
             "environ": {PASSWORD_ENV: self.password, **self.environ},
             "pid": os.getpid(),

@@ -209,11 +209,11 @@ class Portal:
             {"Label": "Expiring in 30 days", "Count": sum(now <= c.not_after <= soon for c in found)},
             {"Label": "Reports", "Count": len(REPORTS)},
         ]
-        answer: dict[str, Any] = {"Version": "10.2.1.0", "Tiles": tiles,
+        answer: dict[str, Any] = {"Version": self.api.reported_version, "Tiles": tiles,
                                   "User": {"DisplayName": request.user or "", "Name": request.user}}
         if self.faults.on("portal-js-error"):
             # An answer shaped for another build of the script: the stale bundle dereferences a missing object.
-            answer = {"Version": "10.2.1.0", "Tiles": tiles, "CurrentUser": request.user}
+            answer = {"Version": self.api.reported_version, "Tiles": tiles, "CurrentUser": request.user}
         return json_response(200, answer)
 
     def certificate_search(self, request: Request) -> Response:

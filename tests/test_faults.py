@@ -26,6 +26,8 @@ def test_a_healthy_sandbox_passes_every_api_check_over_kerberos(tmp_path):
 def test_each_fault_fails_exactly_its_check_with_a_one_line_cause(tmp_path, fault):
     if fault.takes_value:
         pytest.skip(f"{fault.name} takes a value; its own test covers it")
+    if fault.marker == "carried_over":
+        pytest.skip(f"{fault.name} is compared with a baseline taken first: tests/test_carried_over_site.py")
     run = run_suite(tmp_path, "--env", "sandbox", "--sandbox-fault", fault.name, "-m", fault.marker)
     assert run.returncode == 1, run.output
     assert run.with_outcome("failed") == set(fault.fails), run.outcomes

@@ -96,6 +96,12 @@ def carried_over(pytestconfig: pytest.Config) -> Iterator[Baselines]:
     yield baselines
 
 
+@pytest.fixture(scope="session")
+def before_the_upgrade(pytestconfig: pytest.Config) -> bool:
+    """A --baseline run is the one before the upgrade: the server still runs the version the upgrade replaces."""
+    return bool(pytestconfig.getoption("--baseline", default=False))
+
+
 class BaselineCheck(pytest.Item):
     """With --baseline: the configuration is read, every area, and saved as the environment's newest baseline."""
 

@@ -1,7 +1,9 @@
 """Starts the embedded sandbox as its own process (`python -m sandbox`) and reads its handshake.
 
 The suite never imports the sandbox: it runs it, then talks to it over the network like to a real
-server. The handshake file carries the run's URL, environment file and throwaway credentials.
+server. The handshake file carries the run's URL, environment file and throwaway credentials. What a server keeps
+from one start to the next (its CA, site certificate, port and files) stays in a home folder that every run of the
+environment reuses, so that a baseline taken at one start compares with the next.
 """
 
 from __future__ import annotations
@@ -43,7 +45,13 @@ class EmbeddedSandbox:
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
-def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None) -> EmbeddedSandbox:
+def home_for(report_dir: Path, environment: str) -> Path:
+    """The sandbox's home beside the environment's reports and baselines: reports/<env>/.sandbox-home/."""
+    return report_dir / environment / ".sandbox-home"
+
+
+def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None, home: Path | None = None,
+          version: str | None = None) -> EmbeddedSandbox:
     state_dir = Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     ready_file = state_dir / "ready.json"
     command = [sys.executable, "-m", "sandbox", "--state-dir", str(state_dir), "--ready-file", str(ready_file),
@@ -52,6 +60,10 @@ def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None)
         command += ["--fault", fault]
     if agents is not None:
         command += ["--agents", str(agents)]
+    if home is not None:
+        command += ["--home", str(home.resolve())]
+    if version is not None:
+        command += ["--version", version]
     log = (state_dir / "sandbox.log").open("wb")
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout_s

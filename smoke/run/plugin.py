@@ -38,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-fault", action="append", default=[], metavar="NAME[=VALUE]",
                     help="with --env sandbox: reproduce a documented failure (repeatable; python -m sandbox "
                          "--list-faults lists them)")
+    group.addoption("--sandbox-version", metavar="X.Y.Z",
+                    help="with --env sandbox: the Command version the sandbox reports, e.g. 10.1.4 to play the "
+                         "server before the upgrade (with --baseline)")
     group.addoption("--read-only", action="store_true", help="skip every check that writes to the server")
     group.addoption("--ticket", metavar="CHG…", help="the change ticket: in the report's file name, its executor "
                                                       "and the summary")
@@ -105,15 +108,18 @@ def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunRepo
 def _load(config: pytest.Config, env: str) -> environment.Settings:
     name, path = settings.resolve(env)
     raw = settings.read_toml(path)
-    faults = config.getoption("--sandbox-fault")
+    faults, version = config.getoption("--sandbox-fault"), config.getoption("--sandbox-version")
     if "sandbox" not in raw:
-        if faults:
-            raise ConfigError(f"--sandbox-fault needs the embedded sandbox, but {path} has no [sandbox] section "
-                              "— use --env sandbox")
+        for given, option in ((faults, "--sandbox-fault"), (version, "--sandbox-version")):
+            if given:
+                raise ConfigError(f"{option} needs the embedded sandbox, but {path} has no [sandbox] section "
+                                  "— use --env sandbox")
         return environment.load(env)
     if config.option.collectonly:
         return environment.load(env, {"command": {"url": "https://localhost"}})
-    sandbox = launcher.start([*raw["sandbox"].get("faults", []), *faults], agents=raw["sandbox"].get("agents"))
+    home = launcher.home_for(Path(config.getoption("--report-dir")), name)
+    sandbox = launcher.start([*raw["sandbox"].get("faults", []), *faults], agents=raw["sandbox"].get("agents"),
+                             home=home, version=version)
     config.stash[SANDBOX] = sandbox
     os.environ.update(sandbox.ready["environ"])
     for secret in sandbox.ready["environ"].values():
