@@ -98,8 +98,9 @@ class KeyfactorApi:
                 "LicensedProducts": [{
                     "ProductId": "KeyfactorCommand",
                     "DisplayName": "Keyfactor Command",
-                    "MajorRev": version.split(".")[0],
-                    "MinorRev": version.split(".")[1],
+                    # The licence file is for the 10.x product line: an upgrade within it keeps the licence.
+                    "MajorRev": "10",
+                    "MinorRev": "0",
                     "LicensedFeatures": [
                         {"FeatureID": "Enrollment", "DisplayName": "Enrollment", "Enabled": True,
                          "Quantity": 0, "ExpirationDate": net_time(expires, zone=False)},

@@ -15,6 +15,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,6 +78,8 @@ def kept(home: Path, hostnames: list[str]) -> tuple[Identity, list[str]]:
 
 
 def _made_once(folder: Path, hostnames: list[str]) -> tuple[Identity, list[str]]:
+    for orphan in folder.parent.glob(f".{FOLDER}-*"):  # half made by a start that died: none is being made now
+        shutil.rmtree(orphan, ignore_errors=True)
     notes: list[str] = []
     try:
         found = _load(folder, hostnames)  # made by another start while this one waited its turn

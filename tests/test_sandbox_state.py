@@ -98,7 +98,7 @@ def test_the_sandbox_plays_the_server_before_the_upgrade(tmp_path):
         licence = response.json()
         assert response_errors("GET", "/License", 200, licence) == []
         assert licence["KeyfactorVersion"] == "10.1.4.0"
-        assert licence["LicenseData"]["LicensedProducts"][0]["MinorRev"] == "1"
+        assert licence["LicenseData"]["LicensedProducts"][0]["MajorRev"] == "10"  # the licence is not the version
     finally:
         sandbox.stop()
 
