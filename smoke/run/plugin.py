@@ -115,6 +115,7 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
         return environment.load(env)
     if config.option.collectonly:
         return environment.load(env, {"command": {"url": "https://localhost"}})
+    # The sandbox writes this file's sections, with the run's values over them, into its run file.
     section = raw["sandbox"]
     options = {key: section[key] for key in SANDBOX_OPTIONS if key in section}
     sandbox = launcher.start([*section.get("faults", []), *faults], agents=section.get("agents"), environment=path,
