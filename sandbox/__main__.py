@@ -15,6 +15,7 @@ from pathlib import Path
 from .app import PASSWORD_ENV, Sandbox
 from .faults import REGISTRY, ActiveFaults
 from .inventory import AGENTS_ENV, MIN_AGENTS
+from .portal_layouts import LAYOUTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
     parser.add_argument("--agents", type=int, metavar="N",
                         help="how many orchestrators GET /Agents lists (default 300; also KF_SANDBOX_AGENTS)")
+    parser.add_argument("--portal", choices=list(LAYOUTS), default="default",
+                        help="where the portal puts its pages and how it draws its navigation (default: default)")
     args = parser.parse_args(argv)
 
     if args.list_faults:
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--agents {args.agents}: the sandbox needs at least {MIN_AGENTS} orchestrators")
         os.environ[AGENTS_ENV] = str(args.agents)
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
-    sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port)
+    sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port, portal_layout=args.portal)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

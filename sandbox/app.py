@@ -32,6 +32,7 @@ class Sandbox:
     faults: ActiveFaults
     kerberos: bool = True
     port: int = 0
+    portal_layout: str = "default"  # where the portal puts its pages (sandbox/portal_layouts.py)
     notes: list[str] = field(default_factory=list)
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
@@ -77,7 +78,9 @@ class Sandbox:
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
-        portal.mount(api)
+        portal.mount(api, self.portal_layout)
+        if self.portal_layout != "default":
+            self.notes.append(f"portal layout: {self.portal_layout}")
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):
             self._slow_start(lambda: self._listen(router, auth))

@@ -126,6 +126,14 @@ REGISTRY: dict[str, Fault] = {
             fails=("smoke/test_reports.py::test_every_configured_report_runs_and_renders_its_output",),
             says="rdPage.aspx",
         ),
+        Fault(
+            "reports-500",
+            "Report runs answer 500 while the rest of the portal works (wrong IPs on the \"Dashboard and Reports\" "
+            "tab): Logi shows ASP.NET's error page.",
+            marker="reports",
+            fails=("smoke/test_reports.py::test_every_configured_report_runs_and_renders_its_output",),
+            says="Dashboard and Reports",
+        ),
         # --- orchestrators, configuration review (issue 5) ---
         Fault(
             "orchestrator-stale",
