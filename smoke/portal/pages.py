@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from smoke.ground import evidence
 from smoke.ground.prerequisites import Prerequisite
-from smoke.portal.navigation import NAVIGATED, Link, Route, links_from, origin, route, text_key
+from smoke.portal.navigation import Link, Route, links_from, origin, route, text_key
 
 if TYPE_CHECKING:
     from smoke.portal.browser import BrowserSession, Visit
@@ -169,7 +169,7 @@ class Portal:
         in the report. Reading the navigation costs the home page's visit, once per run."""
         if page in self.routes:
             return self.routes[page]
-        overridden = page in self.pages.overridden or page not in NAVIGATED
+        overridden = page in self.pages.overridden
         problem = None if overridden else self.visit_home().document_problem()
         found = route(page, self.pages.url(page), overridden, self.pages.texts[text_key(page)],
                       None if overridden else self.links, problem)
@@ -258,8 +258,8 @@ class Portal:
             return document_fix(load)
         where = self.routes[page]
         closest = where.closest_links(origin(self.pages.server_url))
-        more = (f" ({closest}; `pytest --env {self.pages.env or '<env>'} --portal-map` lists them all)"
-                if closest else "")
+        listing = f"; `pytest --env {self.pages.env or '<env>'} --portal-map` lists them all" if where.links else ""
+        more = f" ({closest}{listing})" if closest else ""
         if where.source == "setting":
             return f"nothing at the address {where.setting} names: correct it{more}"
         if self._home is not None and self._home.document_problem() is None:
