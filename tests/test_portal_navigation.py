@@ -159,11 +159,14 @@ def test_the_home_pages_links_are_read_once_each_from_this_server_only():
             ("", "https://kf.example.com/KeyfactorPortal/Reporting/Manager", "Report Manager", ""),
             ("", "https://kf.example.com/KeyfactorPortal/Alerts", "", "Alerts"),
             ("Vendor site", "https://www.keyfactor.com/", "", ""),
-            ("Menu", "javascript:void(0)", "", "")]
+            ("Menu", "javascript:void(0)", "", ""),
+            ("Top", "https://kf.example.com/KeyfactorPortal/#top", "", ""),
+            ("Alerts", "https://kf.example.com/KeyfactorPortal/#/alerts", "", "")]
     assert links_from(read, HOME_URL) == [
         Link("Dashboard", "https://kf.example.com/KeyfactorPortal/Home/Dashboard"),
         Link("Report Manager", "https://kf.example.com/KeyfactorPortal/Reporting/Manager"),
         Link("Alerts", "https://kf.example.com/KeyfactorPortal/Alerts"),
+        Link("Alerts", "https://kf.example.com/KeyfactorPortal/#/alerts"),
     ]
 
 

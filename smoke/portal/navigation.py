@@ -34,16 +34,20 @@ class Link:
 
 
 def links_from(found: list[tuple[str, str, str, str]], home_url: str) -> list[Link]:
-    """The home page's links to pages of the same server, each once, in document order: (textContent, href, title,
-    aria-label) as the browser read them. Menu openers (`#`, `javascript:`) and other servers' links are left out."""
+    """The home page's links to pages of the same server, each once, in document order: (text, href, title,
+    aria-label) as the browser read them. Menu openers (`#`, `javascript:`), anchors within the page and other
+    servers' links are left out; a single-page application's route (`#/…`) is kept."""
     home = origin(home_url)
     page = home_url.split("#", 1)[0]
     seen: set[tuple[str, str]] = set()
     links = []
     for text, href, title, label in found:
         name = one_line(text) or one_line(title) or one_line(label)
-        url, anchor, _ = href.partition("#")
-        if not name or not url or origin(url) != home or (anchor and url == page) or (name, url) in seen:
+        base, anchor, fragment = href.partition("#")
+        spa_route = fragment.startswith(("/", "!/"))
+        url = href if spa_route else base
+        if not name or not url or origin(url) != home or (anchor and not spa_route and base == page) \
+                or (name, url) in seen:
             continue
         seen.add((name, url))
         links.append(Link(name, url))
