@@ -12,7 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, enrollment, identity, iis, inventory, kdc, logs, portal, site_files
+from . import (
+    database,
+    enrollment,
+    identity,
+    iis,
+    inventory,
+    kdc,
+    logs,
+    portal,
+    roles,
+    run_environment,
+    site_files,
+    stores,
+)
 from .api import HEALTHY_VERSION, KeyfactorApi
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
@@ -32,6 +45,12 @@ class Sandbox:
     faults: ActiveFaults
     kerberos: bool = True
     port: int = 0
+    uo_platform: int = inventory.UNIVERSAL  # the AgentPlatform a Universal Orchestrator is reported as: 7 or 1
+    total_count: str = "sent"  # X-Total-Count: sent, absent, or one too high or too low (api.TOTAL_COUNT_MODES)
+    # The environment file whose sections the run's environment file carries (run_environment.py); None: only
+    # what exists at run time.
+    environment: Path | None = None
+    portal_layout: str = "default"  # where the portal puts its pages (sandbox/portal_layouts.py)
     # What the server keeps from one start to the next (its CA, site certificate and port, its files on disk);
     # None: a home for this start only, inside state_dir.
     home: Path | None = None
@@ -46,6 +65,7 @@ class Sandbox:
     environ: dict[str, str] = field(default_factory=dict)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     # Self-tests read what the sandbox received (the API shows the rest); set by start().
+    api: KeyfactorApi = field(init=False, repr=False)
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
@@ -81,16 +101,21 @@ class Sandbox:
         self.port_kept = not self.port
         self.port = self.port or self._kept_port(kept.port)
         router = Router()
-        api = KeyfactorApi(router, self.faults, version=self.version, installed=kept.installed)
+        self.api = api = KeyfactorApi(router, self.faults, total_count=self.total_count, version=self.version,
+                                      installed=kept.installed)
         api.mount()
         # --- parts mounted on the API and the site, and the services beside it (one line each) ---
         self.enrollment = enrollment.mount(api, self.pki)
-        self.inventory = inventory.mount(api, self.pki)
+        self.inventory = inventory.mount(api, self.pki, self.uo_platform)
+        stores.mount(api, self.inventory.agents)
+        roles.mount(api)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(site_files.start(home, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
-        portal.mount(api)
+        portal.mount(api, self.portal_layout)
+        if self.portal_layout != "default":
+            self.notes.append(f"portal layout: {self.portal_layout}")
         iis.mount(router)
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST,
                              iis.sign_in_methods(self.faults))
@@ -154,7 +179,8 @@ class Sandbox:
         self.starting.start()
 
     def environment_toml(self) -> str:
-        """An environment file for this run: what only exists at run time. Holds no secret."""
+        """An environment file for this run: what only exists at run time, over the sections of `environment`.
+        Holds no secret."""
         lines = [
             "# Written by the Keyfactor Command sandbox for one run; it holds no secret.",
             f"# Faults: {', '.join(self.faults.names()) or 'none'}",
@@ -175,7 +201,7 @@ class Sandbox:
             ]
         if self.extra_toml:
             lines += ["", *self.extra_toml]
-        return "\n".join(lines) + "\n"
+        return run_environment.complete("\n".join(lines) + "\n", self.environment)
 
     def write_ready(self, ready_file: Path) -> dict[str, object]:
         env_file = self.state_dir / "sandbox-run.toml"

@@ -29,7 +29,8 @@ SITE_CHECKS = {SIGN_IN, TLS, FILES}
 def take_baseline(reports: Path, stamp: str, version: str | None = None) -> Path:
     """A baseline of a healthy start, as `pytest --env sandbox --baseline` takes it, of every area this sandbox
     serves (one it does not serve yet is left out: its check then skips, naming the missing area)."""
-    sandbox = launcher.start([], home=launcher.home_for(reports, "sandbox"), version=version)
+    options = {"home": launcher.home_for(reports, "sandbox").resolve(), **({"version": version} if version else {})}
+    sandbox = launcher.start([], options=options)
     try:
         with pytest.MonkeyPatch.context() as patch:
             for name, value in sandbox.ready["environ"].items():
