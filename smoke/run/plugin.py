@@ -145,8 +145,9 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
         options["portal"] = layout
     if version:
         options["version"] = version
-    # What the server keeps from one start to the next, beside the environment's reports and baselines.
-    options["home"] = launcher.home_for(Path(config.getoption("--report-dir")), name).resolve()
+    if not config.getoption(portal_map.OPTION):  # a map is not a run: it writes nothing under reports/
+        # What the server keeps from one start to the next, beside the environment's reports and baselines.
+        options["home"] = launcher.home_for(Path(config.getoption("--report-dir")), name).resolve()
     sandbox = launcher.start([*section.get("faults", []), *faults], agents=section.get("agents"), environment=path,
                              options=options)
     config.stash[SANDBOX] = sandbox
