@@ -196,7 +196,7 @@ class Baselines:
         for key in TITLES:
             source = configuration.AREA_BY_KEY[key].source_text if key in configuration.AREA_BY_KEY else key
             areas[key] = Area(source, self.now(key))
-        taken = Baseline(self.settings.name, self.settings.command.url, areas)
+        taken = self.document(areas)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         licence = self._now.get("server", {}).get("licence", {})
         meta = {"taken": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -206,6 +206,10 @@ class Baselines:
         evidence.attach_text("Baseline: items per area", "\n".join(
             f"{key}: {len(area.items)} items ({area.source})" for key, area in areas.items()))
         return path
+
+    def document(self, areas: dict[str, Area]) -> Baseline:
+        """A baseline of this environment's server holding `areas`."""
+        return Baseline(self.settings.name, self.settings.command.url, areas)
 
     def compare(self, key: str) -> AreaComparison:
         before = self.before()
