@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, enrollment, inventory, kdc, logs, portal
+from . import database, enrollment, inventory, kdc, logs, portal, tickets
 from .api import KeyfactorApi
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
 from .inventory import Inventory
 from .pki import SandboxPKI
+from .tickets import Tickets
 from .web import Authenticator, Router, SandboxHTTPServer, reserve_port, serve, tls_context
 
 HOST = "localhost"  # the SPN is HTTP/localhost; the server binds 127.0.0.1
@@ -44,6 +45,7 @@ class Sandbox:
     # Self-tests read what the sandbox received (the API shows the rest); set by start().
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
+    tickets: Tickets = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     serving_since: float | None = None
 
@@ -77,6 +79,9 @@ class Sandbox:
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
+        self.tickets = tickets.start(self.state_dir, self.faults, chain=self.chain, key=self.key,
+                                     ca_bundle=self.ca_bundle)
+        self._take(self.tickets.handover)
         portal.mount(api)
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):

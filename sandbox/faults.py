@@ -236,6 +236,44 @@ REGISTRY: dict[str, Fault] = {
             says="connection refused",
             takes_value=True,
         ),
+        # --- the change ticket (issue 16): no check goes red (the checks' exit code stands); the `ticket:` line
+        # after the summary names the cause. Concern `--attach` against the ticket stand-ins (tests/test_ticket.py).
+        Fault(
+            "ticket-not-found",
+            "The change ticket does not exist, or the account may not see it: the lookup by number finds nothing.",
+            marker="api",
+            fails=(),
+            says="not found",
+        ),
+        Fault(
+            "ticket-auth-fails",
+            "The ticket system refuses the suite's account (a changed password, an expired token): 401.",
+            marker="api",
+            fails=(),
+            says="(401)",
+        ),
+        Fault(
+            "ticket-html-refused",
+            "The ServiceNow instance's attachment allow-list (glide.attachment.extensions) lacks .html: 403.",
+            marker="api",
+            fails=(),
+            says="the report is also attached as a .zip",
+        ),
+        Fault(
+            "ticket-slow",
+            "The ticket system takes SECONDS to answer each call: longer than [ticket] timeout_s, it gets no answer.",
+            marker="api",
+            fails=(),
+            says="no answer from",
+            takes_value=True,
+        ),
+        Fault(
+            "ticket-5xx-once",
+            "The ticket system answers the first upload 503 Service Unavailable (a node restarting): a retry succeeds.",
+            marker="api",
+            fails=(),
+            says="after 1 retry",
+        ),
     ]
 }
 

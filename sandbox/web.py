@@ -225,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
         response.headers += extra
         return response
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
 
 def tls_context(chain: str, key: str) -> ssl.SSLContext:

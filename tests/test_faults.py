@@ -26,6 +26,8 @@ def test_a_healthy_sandbox_passes_every_api_check_over_kerberos(tmp_path):
 def test_each_fault_fails_exactly_its_check_with_a_one_line_cause(tmp_path, fault):
     if fault.takes_value:
         pytest.skip(f"{fault.name} takes a value; its own test covers it")
+    if not fault.fails:
+        pytest.skip(f"{fault.name} concerns attaching to the change ticket, not a check: tests/test_ticket.py")
     run = run_suite(tmp_path, "--env", "sandbox", "--sandbox-fault", fault.name, "-m", fault.marker)
     assert run.returncode == 1, run.output
     assert run.with_outcome("failed") == set(fault.fails), run.outcomes

@@ -9,7 +9,6 @@ import base64
 import json
 import logging
 import re
-import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from smoke.ground import evidence
 from smoke.ground.errors import (
@@ -29,6 +27,7 @@ from smoke.ground.errors import (
     KerberosError,
 )
 from smoke.ground.prerequisites import Prerequisite
+from smoke.ground.tls import TruststoreAdapter
 
 # requests-kerberos logs its failures itself; the client turns them into one-line errors instead.
 logging.getLogger("requests_kerberos").setLevel(logging.CRITICAL)
@@ -359,14 +358,6 @@ def _kerberos_auth(spn_host: str | None, principal: str | None) -> requests.auth
     # Error bodies stay readable: Keyfactor's {"ErrorCode", "Message"} is the most useful line we can show.
     return KerberosAuth(mutual_authentication=REQUIRED, hostname_override=spn_host, principal=principal,
                         sanitize_mutual_error_response=False)
-
-
-class TruststoreAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        import truststore
-
-        kwargs["ssl_context"] = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        super().init_poolmanager(*args, **kwargs)
 
 
 def connect(settings: Any) -> KeyfactorClient:

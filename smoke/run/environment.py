@@ -19,6 +19,7 @@ from smoke.ground.sections import AuthSection, CommandSection, PathValue, Sectio
 from smoke.keyfactor.sections import ConfigReviewSection, EnrollmentSection, OrchestratorsSection
 from smoke.logscan.section import LogsSection
 from smoke.portal.sections import PortalSection, ReportsSection
+from smoke.ticket import TicketSection
 
 
 class SandboxSection(Section):
@@ -39,6 +40,7 @@ class Settings(Section):
     logs: LogsSection | None = None
     database: DatabaseSection | None = None
     baseline: BaselineSection | None = None
+    ticket: TicketSection | None = None
 
     # Not part of the file: where it came from.
     name: str = ""
@@ -99,6 +101,8 @@ def _anchor_paths(environment: Settings, base: Path) -> Settings:
     if environment.baseline:
         kept = environment.baseline.model_copy(update={"files": folders(environment.baseline.files)})
         environment = environment.model_copy(update={"baseline": kept})
+    if environment.ticket:
+        environment = environment.model_copy(update={"ticket": environment.ticket.anchored(base, environment.path)})
     if environment.auth.method == "basic":
         evidence.register_secret(environment.password())
     if environment.auth.keytab and not environment.auth.principal:
