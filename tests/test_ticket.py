@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from sandbox import tickets
 from sandbox.app import DOMAIN, Sandbox
@@ -187,6 +188,10 @@ def test_the_report_and_a_comment_land_on_the_jira_issue_and_the_rerun_adds_its_
         assert comment.startswith("{noformat}\nKeyfactor Command smoke test — ticketed — OPS-123\n")
         assert f"Attached: [^{name}.html], [^{name}-summary.txt]" in comment
     assert not found.inbox.of("OPS-124", "attachment")
+    secrets = [found.jira.access_token.encode(), found.jira.api_token.encode()]
+    for path in [*run.env_dir.rglob("*"), None]:
+        content = run.output.encode() if path is None else path.read_bytes() if path.is_file() else b""
+        assert not [secret for secret in secrets if secret in content], path or "console output"
 
 
 def test_pytest_env_sandbox_attaches_to_the_servicenow_stand_in(tmp_path):
@@ -238,6 +243,53 @@ def test_the_command_line_says_in_one_line_why_it_could_not_attach(tmp_path, key
     assert len(lines) == 2 and says in lines[0], done.stdout
     assert lines[1] == f"ticket: attach it by hand: {report}"
     assert "Traceback" not in done.stdout + done.stderr and found.inbox.received == []
+
+
+# --- the stand-ins are as strict as the documented contracts -----------------------------------------------------
+
+
+def test_the_jira_stand_in_refuses_an_upload_without_the_xsrf_header_or_the_file_field(keyfactor, desk):
+    found = desk()
+    url, verify = f"{found.jira.url}/rest/api/2/issue/OPS-123/attachments", str(keyfactor.ca_bundle)
+    auth = {"Authorization": f"Bearer {found.jira.access_token}"}
+    files = {"file": ("report.html", b"<html></html>", "text/html")}
+    no_xsrf = requests.post(url, files=files, headers=auth, verify=verify, timeout=10)
+    assert (no_xsrf.status_code, no_xsrf.text) == (403, "XSRF check failed")
+    wrong_field = requests.post(url, files={"upload": files["file"]}, headers={**auth, "X-Atlassian-Token": "no-check"},
+                                verify=verify, timeout=10)
+    assert wrong_field.status_code == 400
+    wrong_token = requests.post(url, files=files, headers={"Authorization": "Bearer nope", "X-Atlassian-Token":
+                                                           "no-check"}, verify=verify, timeout=10)
+    assert wrong_token.status_code == 401
+    assert found.inbox.received == []
+
+
+def test_the_servicenow_stand_in_takes_the_raw_file_with_its_content_type_and_answers_201_with_a_location(keyfactor,
+                                                                                                      desk):
+    found = desk()
+    instance, verify = found.servicenow, str(keyfactor.ca_bundle)
+    session = requests.Session()
+    session.auth = (SERVICENOW_USER, instance.password)
+    sys_id = instance.sys_id("CHG0012345")
+    upload = f"{instance.url}/api/now/attachment/file"
+    params = {"table_name": "change_request", "table_sys_id": sys_id, "file_name": "report.html"}
+    untyped = session.post(upload, params=params, data=b"<html></html>", verify=verify, timeout=10)
+    assert untyped.status_code == 400  # requests sends no Content-Type for raw bytes: the API wants the file's
+    unnamed = session.post(upload, params={**params, "file_name": ""}, data=b"<html></html>", verify=verify,
+                           timeout=10, headers={"Content-Type": "text/html"})
+    assert unnamed.status_code == 400
+    created = session.post(upload, params=params, data=b"<html></html>", verify=verify, timeout=10,
+                           headers={"Content-Type": "text/html"})
+    assert created.status_code == 201
+    assert created.headers["Location"] == f"{instance.url}/api/now/attachment/{created.json()['result']['sys_id']}"
+    unknown = session.get(f"{instance.url}/api/now/table/change_request", verify=verify, timeout=10,
+                          params={"sysparm_query": "number=CHG0099999", "sysparm_fields": "sys_id"})
+    assert unknown.json() == {"result": []}
+    refused = requests.post(f"{instance.url}/oauth_token.do", verify=verify, timeout=10, data={
+        "grant_type": "password", "client_id": CLIENT_ID, "client_secret": "wrong", "username": SERVICENOW_USER,
+        "password": instance.password})
+    assert refused.status_code == 401
+    assert [a.file_name for a in found.inbox.received] == ["report.html"]
 
 
 # --- each fault: its one line, and the checks' exit code ------------------------------------------------------
