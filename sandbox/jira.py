@@ -13,8 +13,6 @@ ticket-5xx-once (ticket_desk.py). ticket-html-refused concerns ServiceNow's allo
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import itertools
 import re
@@ -23,7 +21,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from .faults import ActiveFaults
-from .ticket_desk import Inbox, Received, StandIn, TicketFaults
+from .ticket_desk import Inbox, Received, StandIn, TicketFaults, presented
 from .web import Request, Response, Router, json_response
 
 EMAIL = "svc-smoke@example.com"
@@ -58,18 +56,12 @@ class JiraServer:
         return self.site.url
 
     def _signed_in(self, request: Request) -> bool:
-        if self.faults.on("ticket-auth-fails"):
+        found = presented(request)
+        if found is None or self.faults.on("ticket-auth-fails"):
             return False
-        scheme, _, value = (request.header("authorization") or "").partition(" ")
-        if scheme.lower() == "bearer":
-            return value.strip() == self.access_token
-        if scheme.lower() != "basic":
-            return False
-        try:
-            user, _, token = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return user == EMAIL and token == self.api_token
+        if found[0] == "bearer":
+            return found[1] == self.access_token
+        return found == (EMAIL, self.api_token)
 
     def _gate(self, request: Request, key: str) -> Response | None:
         if not self._signed_in(request):

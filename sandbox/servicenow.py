@@ -15,8 +15,6 @@ ticket-html-refused (an allow-list without html), ticket-slow and ticket-5xx-onc
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 import secrets
@@ -24,7 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from .faults import ActiveFaults
-from .ticket_desk import Inbox, Received, StandIn, TicketFaults
+from .ticket_desk import Inbox, Received, StandIn, TicketFaults, presented
 from .web import Request, Response, Router, json_response
 
 USER = "svc-smoke"
@@ -76,18 +74,12 @@ class ServiceNowInstance:
 
     # --- authentication ---------------------------------------------------------------------------
     def _signed_in(self, request: Request) -> bool:
-        if self.faults.on("ticket-auth-fails"):
+        found = presented(request)
+        if found is None or self.faults.on("ticket-auth-fails"):
             return False
-        scheme, _, value = (request.header("authorization") or "").partition(" ")
-        if scheme.lower() == "bearer":
-            return value.strip() in self.issued
-        if scheme.lower() != "basic":
-            return False
-        try:
-            user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return user == USER and password == self.password
+        if found[0] == "bearer":
+            return found[1] in self.issued
+        return found == (USER, self.password)
 
     def _refused(self) -> Response:
         response = _failure(401, "User Not Authenticated", "Required to provide Auth information")

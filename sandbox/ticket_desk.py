@@ -8,6 +8,8 @@ bytes (`<n>-<file name>`), and `received.jsonl` with one line per attachment or 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -66,6 +68,20 @@ class Inbox:
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name) or "file"
+
+
+def presented(request: Request) -> tuple[str, str] | None:
+    """What the Authorization header carries: ("bearer", token), (user, password) for Basic, or None."""
+    scheme, _, value = (request.header("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer":
+        return "bearer", value.strip()
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
 
 
 class TicketFaults:

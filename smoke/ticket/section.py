@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from smoke.ground.errors import ConfigError
-from smoke.ground.sections import PathValue, Section, as_seconds
+from smoke.ground.sections import PathValue, Section, as_seconds, https_only
 
 AUTH = {"servicenow": ("basic", "oauth"), "jira": ("basic", "bearer")}
 # What a ticket number looks like in each system: ServiceNow's change numbers are a prefix and digits (CHG0012345,
@@ -40,9 +40,7 @@ class TicketSection(Section):
     @field_validator("url")
     @classmethod
     def _https(cls, url: str) -> str:
-        if not url.lower().startswith("https://"):
-            raise ValueError("must start with https:// (credentials go to the ticket system over TLS only)")
-        return url.rstrip("/")
+        return https_only(url, "credentials go to the ticket system over TLS only")
 
     @field_validator("timeout_s", mode="before")
     @classmethod
