@@ -38,28 +38,27 @@ def start(state_dir: Path, faults: ActiveFaults, *, chain: Path, key: Path, ca_b
     jira = JiraServer(faults, inbox)
     for site in (instance.site, jira.site):
         site.start(chain, key)
-    bundle = json.dumps(str(ca_bundle))
 
     def stop() -> None:
         for site in (instance.site, jira.site):
             site.stop()
 
     handover = Handover(stop=stop)
+    changes, issues = ", ".join(servicenow.CHANGES), ", ".join(ISSUES)
     handover.toml += [
+        f'# Ticket stand-ins: [ticket] is the ServiceNow one (changes {changes}; auth = "oauth" works too, with',
+        f'# client_id = "{servicenow.CLIENT_ID}" and client_secret_env = "{CLIENT_SECRET_ENV}"). The Jira one (issues',
+        f'# {issues}): system = "jira", url = "{jira.url}", auth = "bearer", token_env = "{JIRA_PAT_ENV}",',
+        f'# or auth = "basic", username = "{EMAIL}", token_env = "{JIRA_TOKEN_ENV}".',
+        f"# What they receive is kept under {inbox.folder}",
         "[ticket]",
-        f'system = "servicenow"                 # the ServiceNow stand-in: changes {", ".join(servicenow.CHANGES)}',
+        'system = "servicenow"',
         f'url = "{instance.url}"',
-        'auth = "basic"                         # or "oauth", with client_id and client_secret_env below',
+        'auth = "basic"',
         f'username = "{servicenow.USER}"',
         f'password_env = "{PASSWORD_ENV}"',
-        f'# client_id = "{servicenow.CLIENT_ID}"',
-        f'# client_secret_env = "{CLIENT_SECRET_ENV}"',
-        f"ca_bundle = {bundle}",
+        f"ca_bundle = {json.dumps(str(ca_bundle))}",
         f"timeout_s = {TIMEOUT_S}",
-        f'# The Jira stand-in (issues {", ".join(ISSUES)}): system = "jira", url = "{jira.url}", auth = "bearer", '
-        f'token_env = "{JIRA_PAT_ENV}"',
-        f'#   or auth = "basic", username = "{EMAIL}", token_env = "{JIRA_TOKEN_ENV}"',
-        f"# What both receive is kept under {inbox.folder}",
     ]
     handover.environ.update({PASSWORD_ENV: instance.password, CLIENT_SECRET_ENV: instance.client_secret,
                              JIRA_TOKEN_ENV: jira.api_token, JIRA_PAT_ENV: jira.access_token})

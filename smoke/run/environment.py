@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -26,6 +26,8 @@ class SandboxSection(Section):
     start: bool = True
     faults: list[str] = []
     agents: Annotated[int, Field(ge=8)] | None = None  # orchestrators the sandbox lists (python -m sandbox --agents)
+    uo_platform: Literal[1, 7] | None = None  # the AgentPlatform of its Universal Orchestrators (--uo-platform)
+    total_count: Literal["sent", "absent", "high", "low"] | None = None  # its X-Total-Count header (--total-count)
 
 
 class Settings(Section):

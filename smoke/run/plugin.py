@@ -30,6 +30,8 @@ SERVER_DOWN = pytest.StashKey[SmokeError]()
 ATTACH = pytest.StashKey[attach.Plan | None]()
 # Checks that reach the Keyfactor server's URL (the IIS site): skipped once it did not answer at all.
 SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over"}
+# [sandbox] keys handed to `python -m sandbox` as options of the same name.
+SANDBOX_OPTIONS = ("uo_platform", "total_count")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -118,7 +120,11 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
         return environment.load(env)
     if config.option.collectonly:
         return environment.load(env, {"command": {"url": "https://localhost"}})
-    sandbox = launcher.start([*raw["sandbox"].get("faults", []), *faults], agents=raw["sandbox"].get("agents"))
+    # The sandbox writes this file's sections, with the run's values over them, into its run file.
+    section = raw["sandbox"]
+    options = {key: section[key] for key in SANDBOX_OPTIONS if key in section}
+    sandbox = launcher.start([*section.get("faults", []), *faults], agents=section.get("agents"), environment=path,
+                             options=options)
     config.stash[SANDBOX] = sandbox
     os.environ.update(sandbox.ready["environ"])
     for secret in sandbox.ready["environ"].values():
