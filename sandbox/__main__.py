@@ -17,6 +17,7 @@ from .api import TOTAL_COUNT_MODES
 from .app import PASSWORD_ENV, Sandbox
 from .faults import REGISTRY, ActiveFaults
 from .inventory import AGENTS_ENV, MIN_AGENTS, UNIVERSAL, UO_PLATFORMS
+from .portal_layouts import LAYOUTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--environment", type=Path, default=run_environment.DEFAULT, metavar="FILE",
                         help="the environment file whose sections the written one carries "
                              "(default environments/sandbox.toml)")
+    parser.add_argument("--portal", choices=list(LAYOUTS), default="default",
+                        help="where the portal puts its pages and how it draws its navigation (default: default)")
     args = parser.parse_args(argv)
 
     if args.list_faults:
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[AGENTS_ENV] = str(args.agents)
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port, uo_platform=args.uo_platform,
-                      total_count=args.total_count, environment=args.environment)
+                      total_count=args.total_count, environment=args.environment, portal_layout=args.portal)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -38,6 +38,7 @@ class Sandbox:
     # The environment file whose sections the run's environment file carries (run_environment.py); None: only
     # what exists at run time.
     environment: Path | None = None
+    portal_layout: str = "default"  # where the portal puts its pages (sandbox/portal_layouts.py)
     notes: list[str] = field(default_factory=list)
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
@@ -90,7 +91,9 @@ class Sandbox:
         self.tickets = tickets.start(self.state_dir, self.faults, chain=self.chain, key=self.key,
                                      ca_bundle=self.ca_bundle)
         self._take(self.tickets.handover)
-        portal.mount(api)
+        portal.mount(api, self.portal_layout)
+        if self.portal_layout != "default":
+            self.notes.append(f"portal layout: {self.portal_layout}")
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):
             self._slow_start(lambda: self._listen(router, auth))
