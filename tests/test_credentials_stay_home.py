@@ -135,3 +135,44 @@ def test_kerberos_tickets_go_to_the_server_only_never_to_another_host_or_port_or
     assert f"was redirected (302) to {other_host.origin}/adfs/ls/" in message, message
     assert {r.path for r in other_host.received} == {"/pixel.gif"} and other_port.received, other_host.received
     assert other_host.authorizations() == [] and other_port.authorizations() == []
+
+
+def test_a_new_window_is_signed_in_only_once_the_guard_watches_it(tmp_path, ca):
+    """A report opened in a new window: its first request comes before the guard can watch the window, so it goes
+    without credentials and is loaded again, signed, once watched; a redirect away in it is stopped all the same."""
+    from smoke.portal.browser import BrowserOptions, BrowserSession
+
+    with LoopbackServer(lambda r: Reply.html(SIGN_IN), host="127.0.0.2",
+                        tls=ca.server_context(["127.0.0.2"])) as other_host:
+        def portal_answer(received: Received) -> Reply:
+            if received.path == HOME:
+                return page("Keyfactor Command", "<a id=report href='/KeyfactorPortal/report' target=_blank>r</a>"
+                                                 "<a id=away href='/KeyfactorPortal/away' target=_blank>a</a>")
+            if received.path == "/KeyfactorPortal/report":
+                return page("Report output")
+            return Reply.redirect(f"{other_host.origin}/login")
+
+        with LoopbackServer(portal_answer, tls=ca.server_context(["localhost"]), name="localhost") as portal:
+            session = BrowserSession(BrowserOptions("chromium", True, 10, portal.origin, "basic", "CORP\\svc-smoke",
+                                                    PASSWORD, ca.bundle))
+            try:
+                with session.visit("home") as visit:
+                    visit.goto(portal.origin + HOME)
+                    with visit.page.expect_popup() as report:
+                        visit.page.click("#report")
+                    report.value.wait_for_load_state()
+                    titles = [report.value.title()]
+                    with visit.page.expect_popup():
+                        visit.page.click("#away")
+                    for _ in range(100):  # until the away window's second, watched load was stopped
+                        if visit.load.failed_requests:
+                            break
+                        visit.page.wait_for_timeout(100)
+                    failed = list(visit.load.failed_requests)
+            finally:
+                session.close()
+    assert titles == ["Report output"]
+    signed = [r.path for r in portal.received if r.authorization]
+    assert "/KeyfactorPortal/report" in signed and "/KeyfactorPortal/away" in signed, portal.received
+    assert any("/KeyfactorPortal/away was redirected (302) to" in f and "not followed" in f for f in failed), failed
+    assert other_host.authorizations() == []  # the window's unwatched first request carried none either

@@ -287,7 +287,8 @@ def _basic_signer(options: BrowserOptions, guard: RedirectGuard) -> Callable[[An
 
     Chromium answers a challenge offering NTLM and Basic with NTLM (IIS offers both), and command-line switches no
     longer change that; sending Basic up front means the server never has to challenge. A new window's first request
-    comes before the guard can watch its tab: it is held back and sent again once the guard watches (adopt)."""
+    comes before the guard can watch its tab: it goes without credentials, and is sent again once the guard watches
+    the tab (adopt)."""
     from playwright.sync_api import Error as PlaywrightError
 
     token = base64.b64encode(f"{options.username or ''}:{options.password or ''}".encode()).decode()
@@ -308,11 +309,10 @@ def _basic_signer(options: BrowserOptions, guard: RedirectGuard) -> Callable[[An
                 route.continue_(headers={**request.headers, "authorization": f"Basic {token}"})
             else:
                 route.continue_()
-        elif request.is_navigation_request() and request.method == "GET":
-            route.abort("aborted")
-            guard.hold(page, request.url)
         else:
             route.continue_()
+            if request.is_navigation_request() and request.method == "GET":
+                guard.hold(page, request.url)
 
     return sign
 

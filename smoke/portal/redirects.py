@@ -4,12 +4,13 @@ Chromium follows a 3xx by itself, and Playwright carries the headers a route add
 wherever it leads — another host, plain http. So every answer from the server's origin is looked at before the
 browser acts on it (DevTools' Fetch domain, at the response stage, one session per tab), and a redirect to another
 origin is stopped there and remembered, for the check to name where it went. Only a tab the guard watched from
-before its first request is covered: a new window's first page is held back until the guard watches its tab, then
-opened again (see browser.py, which sends credentials only where the guard watches).
+before its first request is covered: a new window's first page goes without credentials (browser.py sends them only
+where the guard watches) and is loaded again once the guard watches its tab.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -39,7 +40,7 @@ class RedirectGuard:
         shown = f"[{host}]" if ":" in host else host
         self.pattern = f"{scheme}://{shown}{'' if port == 443 else f':{port}'}/*"
         self._tabs: dict[int, tuple[Any, Any, list[Redirect]]] = {}  # id(page) -> (page, DevTools session, stopped)
-        self._held: list[tuple[Any, str]] = []  # (tab or None when not known yet, URL) of first pages held back
+        self._held: list[tuple[Any, str]] = []  # (tab or None when not known yet, URL) of pages sent unsigned
         self._blank: list[Any] = []  # new windows adopted before their first page arrived
 
     def watch(self, page: Any) -> None:
@@ -53,24 +54,24 @@ class RedirectGuard:
         session.send("Fetch.enable", {"patterns": [{"urlPattern": self.pattern, "requestStage": "Response"}]})
 
     def adopt(self, page: Any) -> None:
-        """A new window (a report opened in a popup): watched from now on, and its first page, if it was held back,
-        opened again."""
+        """A new window (a report opened in a popup): watched from now on, and its first page, if it went without
+        credentials, loaded again."""
         self.watch(page)
         held = next((h for h in self._held if h[0] is page), None) or next((h for h in self._held if h[0] is None),
                                                                            None)
         if held:
             self._held.remove(held)
-            page.goto(held[1], wait_until="commit")
+            _reload(page, held[1])
         elif page.url in ("", "about:blank"):
             self._blank.append(page)
 
     def hold(self, page: Any, url: str) -> None:
-        """A page requested in a tab the guard does not watch yet (its request was not sent): opened again in that
-        tab once adopt() watches it."""
+        """A page requested without credentials in a tab the guard does not watch yet: loaded again in that tab once
+        adopt() watches it."""
         if page is not None and self.watches(page):
-            page.goto(url, wait_until="commit")
+            _reload(page, url)
         elif page is None and self._blank:
-            self._blank.pop(0).goto(url, wait_until="commit")
+            _reload(self._blank.pop(0), url)
         else:
             self._held.append((page, url))
 
@@ -102,3 +103,11 @@ class RedirectGuard:
                 session.send("Fetch.continueRequest", {"requestId": event["requestId"]})
         except PlaywrightError:  # the tab closed meanwhile: nothing left to let through
             pass
+
+
+def _reload(page: Any, url: str) -> None:
+    """Loads `url` again in a watched tab; a failure (a redirect stopped, say) is the tab's own evidence."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    with suppress(PlaywrightError):
+        page.goto(url, wait_until="commit")
