@@ -48,8 +48,8 @@ def _pem_problem(data: bytes, path: Path) -> str | None:
                 "-out ca.pem)")
     try:
         x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
-        return f"holds a certificate block that is not a valid certificate ({str(exc).splitlines()[0][:80]})"
+    except ValueError:
+        return "holds a certificate block that is not a valid certificate (cut short or edited?)"
     return None
 
 
