@@ -87,6 +87,7 @@ class Visit:
         self.guard = guard or RedirectGuard("https://")
         self.ca_bundle = ca_bundle
         self.load = PageLoad(name, requested="")
+        self._document_failure: str | None = None
         self._started = time.monotonic()
         self._watch(page)
         page.on("popup", self._popup)  # a report opened in a new window is part of the same visit
@@ -95,12 +96,17 @@ class Visit:
         page.on("response", self._answer)
         page.on("pageerror", lambda exc: self.load.page_errors.append(script_error(exc)))
         page.on("console", self._console)
-        page.on("requestfailed", lambda request: self.load.failed_requests.append(
-            f"{request.method} {request.url}: {self._failure(page, request)}"))
+        page.on("requestfailed", lambda request: self._failed(page, request))
 
     def _popup(self, page: Any) -> None:
         self._watch(page)
         self.guard.adopt(page)
+
+    def _failed(self, page: Any, request: Any) -> None:
+        failure = self._failure(page, request)
+        self.load.failed_requests.append(f"{request.method} {request.url}: {failure}")
+        if request.is_navigation_request() and page is self.page:
+            self._document_failure = failure  # a page cut short may never fire "load": this is why it did not come
 
     def _failure(self, page: Any, request: Any) -> str:
         failure = request.failure or "failed"
@@ -130,7 +136,7 @@ class Visit:
         except PlaywrightError as exc:
             stopped = self.guard.stopped(self.page)[earlier:]
             self.load.navigation_error = redirected_away(stopped[0]) if stopped else navigation_problem(
-                url, str(exc), self.timeout_s, self.auth_hint, self.ca_bundle)
+                url, self._document_failure or str(exc), self.timeout_s, self.auth_hint, self.ca_bundle)
         return self.load
 
     def settle(self, ready: str | None = None, count: int = 1) -> int:
