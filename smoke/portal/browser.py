@@ -6,11 +6,12 @@ What a page showed: smoke/portal/page.py; finding and starting the browser: smok
 
 Browsers: Playwright's own Chromium when installed, else a system Chromium, Chrome or Edge; `chrome`/`msedge`
 as Playwright channels; or a path. Authentication:
-- Kerberos: the browser is given no password, only the ticket: the portal host allow-listed for Negotiate, the
+- Kerberos: the browser is given no password, only the ticket: the server's https origin allow-listed for Negotiate, the
   ticket cache handed over in the environment (copied to a file when it lives in memory: the browser is another
   process), and a profile that has "seen" Negotiate before, so that Chromium on Linux loads GSSAPI for the
   very first request (platform-notes: otherwise it fails with ERR_UNSUPPORTED_AUTH_SCHEME);
-- Basic: the API's credentials, sent with every request to the server's origin and to nothing else.
+- Basic: the API's credentials, sent with the requests to the server's origin and to nothing else; no redirect away
+  from that origin is followed (smoke/portal/redirects.py), so they never travel on to another host or to plain http.
 TLS is verified by the browser: on Linux, [command] ca_bundle goes into a private NSS database (where
 Chromium looks for locally trusted CAs); elsewhere the OS trust store decides.
 """
@@ -45,7 +46,7 @@ from smoke.portal.launch import (
     trust_ca_bundle,
 )
 from smoke.portal.page import Answer, PageLoad
-from smoke.portal.redirects import RedirectGuard, origin
+from smoke.portal.redirects import Redirect, RedirectGuard, origin
 from smoke.portal.text import one_line
 
 IDLE_CAP_S = 15.0  # a page that polls never goes idle: stop waiting for quiet after this long
@@ -84,7 +85,7 @@ class Visit:
         self.page = page
         self.timeout_s = timeout_s
         self.auth_hint = auth_hint
-        self.guard = guard or RedirectGuard("https://")
+        self.guard = guard or RedirectGuard("https://")  # without one: a guard that watches no tab
         self.ca_bundle = ca_bundle
         self.load = PageLoad(name, requested="")
         self._document_failure: str | None = None
@@ -340,7 +341,7 @@ def allowlisted(server_url: str) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-def redirected_away(redirect: Any) -> str:
+def redirected_away(redirect: Redirect) -> str:
     return (f"{redirect.describe()} — a sign-in page or proxy is in the way; call the portal directly (the browser "
             "did not follow it: the credentials go only to [command] url)")
 
@@ -359,8 +360,9 @@ def navigation_problem(url: str, text: str, timeout_s: float, auth_hint: str = "
     if name == "ERR_NAME_NOT_RESOLVED":
         return f"{url}: the host name does not resolve — check [command] url and DNS"
     if name.startswith("ERR_CERT_"):
-        line = tls.diagnose(url, tls.kind_of(None, name), f"net::{name}", ca_bundle, timeout_s)
-        os_store = tls.kind_of(None, name) == "issuer" and not sys.platform.startswith("linux")
+        kind = tls.kind_of(None, name)
+        line = tls.diagnose(url, kind, f"net::{name}", ca_bundle, timeout_s)
+        os_store = kind == "issuer" and not sys.platform.startswith("linux")
         return f"{url}: {line}" + (" (on Windows and macOS the browser trusts the OS store: import the CA there)"
                                    if os_store else "")
     if name in ("ERR_SSL_PROTOCOL_ERROR", "ERR_BAD_SSL_CLIENT_AUTH_CERT", "ERR_SSL_VERSION_OR_CIPHER_MISMATCH"):
