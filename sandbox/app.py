@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, enrollment, inventory, kdc, logs, portal
+from . import database, enrollment, inventory, kdc, logs, portal, roles, run_environment, stores
 from .api import KeyfactorApi
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
@@ -32,6 +32,12 @@ class Sandbox:
     faults: ActiveFaults
     kerberos: bool = True
     port: int = 0
+    uo_platform: int = inventory.UNIVERSAL  # the AgentPlatform a Universal Orchestrator is reported as: 7 or 1
+    total_count: str = "sent"  # X-Total-Count: sent, absent, or one too high or too low (api.TOTAL_COUNT_MODES)
+    # The environment file whose sections the run's environment file carries (run_environment.py); None: only
+    # what exists at run time.
+    environment: Path | None = None
+    portal_layout: str = "default"  # where the portal puts its pages (sandbox/portal_layouts.py)
     notes: list[str] = field(default_factory=list)
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
@@ -42,6 +48,7 @@ class Sandbox:
     environ: dict[str, str] = field(default_factory=dict)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     # Self-tests read what the sandbox received (the API shows the rest); set by start().
+    api: KeyfactorApi = field(init=False, repr=False)
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
@@ -69,15 +76,19 @@ class Sandbox:
             os.environ["KRB5RCACHETYPE"] = "none"
         self.port = self.port or reserve_port()
         router = Router()
-        api = KeyfactorApi(router, self.faults)
+        self.api = api = KeyfactorApi(router, self.faults, total_count=self.total_count)
         api.mount()
         # --- parts mounted on the API and the site, and the services beside it (one line each) ---
         self.enrollment = enrollment.mount(api, self.pki)
-        self.inventory = inventory.mount(api, self.pki)
+        self.inventory = inventory.mount(api, self.pki, self.uo_platform)
+        stores.mount(api, self.inventory.agents)
+        roles.mount(api)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
-        portal.mount(api)
+        portal.mount(api, self.portal_layout)
+        if self.portal_layout != "default":
+            self.notes.append(f"portal layout: {self.portal_layout}")
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):
             self._slow_start(lambda: self._listen(router, auth))
@@ -123,7 +134,8 @@ class Sandbox:
         self.starting.start()
 
     def environment_toml(self) -> str:
-        """An environment file for this run: what only exists at run time. Holds no secret."""
+        """An environment file for this run: what only exists at run time, over the sections of `environment`.
+        Holds no secret."""
         lines = [
             "# Written by the Keyfactor Command sandbox for one run; it holds no secret.",
             f"# Faults: {', '.join(self.faults.names()) or 'none'}",
@@ -144,7 +156,7 @@ class Sandbox:
             ]
         if self.extra_toml:
             lines += ["", *self.extra_toml]
-        return "\n".join(lines) + "\n"
+        return run_environment.complete("\n".join(lines) + "\n", self.environment)
 
     def write_ready(self, ready_file: Path) -> dict[str, object]:
         env_file = self.state_dir / "sandbox-run.toml"

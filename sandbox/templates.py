@@ -80,7 +80,8 @@ class Template:
             "KeyType": self.key_type,
             "ForestRoot": self.forest_root,
             "FriendlyName": self.display_name,
-            "KeyRetention": 0,
+            # A template that needs approval keeps the keys it generates for PFX enrollments (vendor §4.2).
+            "KeyRetention": 1 if self.requires_approval else 0,
             "KeyRetentionDays": 0,
             "KeyArchival": False,
             "EnrollmentFields": [],

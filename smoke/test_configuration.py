@@ -10,10 +10,13 @@ from smoke.keyfactor.config_review import (
     COLLECTIONS,
     REMOVED_SEARCH_FIELDS,
     TEMPLATES,
+    alert_scripts,
+    approval_without_key_retention,
     collections_using_removed_fields,
     duplicate_cas,
     duplicate_templates,
     listing,
+    outside,
 )
 
 AREA = "Configuration review"  # the report's suite and feature
@@ -60,4 +63,26 @@ def test_no_saved_collection_uses_a_removed_search_field(review, api):
         f"saved certificate collections search on removed fields: {'; '.join(offenders)} — the "
         f"search fields {', '.join(REMOVED_SEARCH_FIELDS)} no longer exist: open each collection in Certificate "
         "Search, replace or remove those criteria, and save it"
+    )
+
+
+def test_every_alert_powershell_handler_lies_under_the_extension_handler_path(review, api):
+    scripts = alert_scripts(api)
+    evidence.attach_text("Alert PowerShell handlers", "\n".join(f"{alert}: {path}" for alert, path in scripts)
+                         or "no alert has a PowerShell handler")
+    misplaced = [f"{alert}: {path}" for alert, path in scripts if outside(path, review.extension_handler_path)]
+    assert not misplaced, (
+        f"alert handler scripts outside the Extension Handler Path {review.extension_handler_path}: "
+        f"{'; '.join(misplaced)} — such handlers do not run: move each script below that folder (or correct "
+        "[config_review] extension_handler_path to the server's Application Settings > Console value)"
+    )
+
+
+def test_every_template_that_needs_approval_keeps_its_private_keys(review, api):
+    templates = listing(api, TEMPLATES)
+    offenders = approval_without_key_retention(templates)
+    assert not offenders, (
+        f"templates that need a CA manager's approval but keep no private key: {', '.join(offenders)} — with "
+        "approval, the key generated for a PFX enrollment is needed again when the request is approved: set a "
+        "Keyfactor private key retention policy on each (Templates > Key Retention)"
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 _secrets: set[str] = set()
 facts: dict[str, str] = {}  # what the run learned about the server, for the report's environment table
+for_a_person: list[str] = []  # what the suite cannot see from outside and a person must check, one line each
 
 _PATTERNS = [
     (re.compile(r"(?i)\b(Authorization|Proxy-Authorization)(\"?\s*[:=]\s*\"?)(\w+)\s+[A-Za-z0-9+/=._~-]+"),
@@ -82,6 +83,12 @@ def attach_json(name: str, value: Any) -> None:
         allure.attach(text, name=name, attachment_type=allure.attachment_type.JSON)
 
 
+def attach_html(name: str, page: str) -> None:
+    allure = _allure()
+    if allure:
+        allure.attach(redact(page), name=name, attachment_type=allure.attachment_type.HTML)
+
+
 def attach_png(name: str, png: bytes) -> None:
     allure = _allure()
     if allure:
@@ -104,3 +111,10 @@ def write_environment(results_dir: str, values: dict[str, str]) -> None:
 
 def _escape(key: str) -> str:
     return key.replace(" ", "\\ ").replace("=", "\\=").replace(":", "\\:")
+
+
+def note_for_a_person(line: str) -> None:
+    """A step the suite cannot check from outside (the server's registry, the CA's policy module …), for the
+    summary's "For a person" section."""
+    if line not in for_a_person:
+        for_a_person.append(line)

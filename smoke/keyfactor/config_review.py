@@ -105,3 +105,39 @@ def collections_using_removed_fields(collections: Iterable[dict[str, Any]]) -> l
         if fields:
             found.append(f'"{_text(collection.get("Name"))}" (Id {collection.get("Id")}) uses {", ".join(fields)}')
     return found
+
+
+# --- §4.2: what rests on configuration ---------------------------------------------------------------------
+
+ALERT_KINDS = ("Expiration", "Issued", "Pending", "Denied", "KeyRotation")
+_ABSOLUTE = re.compile(r"^([A-Za-z]:[\\/]|\\\\|/)")
+
+
+def alert_scripts(client: KeyfactorClient) -> list[tuple[str, str]]:
+    """(alert, script path) for every alert of every kind whose registered handler is a PowerShell script."""
+    found = []
+    for kind in ALERT_KINDS:
+        for alert in client.pages(f"/Alerts/{kind}", page_size=PAGE_SIZE, prefix="pagedQuery."):
+            handler = alert.get("RegisteredEventHandler") or {}
+            if not isinstance(handler, dict) or "powershell" not in str(handler.get("DisplayName", "")).lower():
+                continue
+            for parameter in alert.get("EventHandlerParameters") or []:
+                if isinstance(parameter, dict) and str(parameter.get("Key", "")).lower() == "scriptname":
+                    found.append((f"{kind.lower()} alert {alert.get('DisplayName')!r}",
+                                  str(parameter.get("DefaultValue") or "")))
+    return found
+
+
+def outside(path: str, folder: str) -> bool:
+    """True when a handler script does not lie below the Extension Handler Path (a bare file name lies below it)."""
+    if not _ABSOLUTE.match(path):
+        return ".." in re.split(r"[\\/]", path)
+    def norm(text: str) -> str:
+        return re.sub(r"[\\/]+", "\\\\", text).rstrip("\\").casefold()
+    return not norm(path).startswith(norm(folder) + "\\")
+
+
+def approval_without_key_retention(templates: Iterable[dict[str, Any]]) -> list[str]:
+    """Templates that need a CA manager's approval but keep no private key (KeyRetention 0 = none)."""
+    return [f"{t.get('ForestRoot')}/{t.get('CommonName')}" for t in templates
+            if t.get("RequiresApproval") is True and not t.get("KeyRetention")]

@@ -98,4 +98,8 @@ class OrchestratorsSection(Section):
 
 
 class ConfigReviewSection(Section):
-    """smoke/test_configuration.py — an empty [config_review] section turns the review on; it needs no keys."""
+    """smoke/test_configuration.py — an empty [config_review] section turns the review on."""
+
+    # The "Extension Handler Path" application setting (10.x has no API for it): alert PowerShell handlers must
+    # lie below it or they do not run.
+    extension_handler_path: str = "C:\\Program Files\\Keyfactor\\Keyfactor Platform\\ExtensionLibrary\\"

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from smoke.baseline.section import BaselineSection
 from smoke.database.section import DatabaseSection
 from smoke.ground import evidence, settings
 from smoke.ground.errors import ConfigError
@@ -24,6 +25,8 @@ class SandboxSection(Section):
     start: bool = True
     faults: list[str] = []
     agents: Annotated[int, Field(ge=8)] | None = None  # orchestrators the sandbox lists (python -m sandbox --agents)
+    uo_platform: Literal[1, 7] | None = None  # the AgentPlatform of its Universal Orchestrators (--uo-platform)
+    total_count: Literal["sent", "absent", "high", "low"] | None = None  # its X-Total-Count header (--total-count)
 
 
 class Settings(Section):
@@ -37,6 +40,7 @@ class Settings(Section):
     config_review: ConfigReviewSection | None = None
     logs: LogsSection | None = None
     database: DatabaseSection | None = None
+    baseline: BaselineSection | None = None
 
     # Not part of the file: where it came from.
     name: str = ""
@@ -88,10 +92,15 @@ def _anchor_paths(environment: Settings, base: Path) -> Settings:
         update={"keytab": anchored(environment.auth.keytab), "krb5_config": anchored(environment.auth.krb5_config)}
     )
     environment = environment.model_copy(update={"command": command, "auth": auth})
+    def folders(paths: list[str]) -> list[str]:
+        return [p if Path(p).is_absolute() or p.startswith("\\\\") else str((base / p).resolve()) for p in paths]
+
     if environment.logs:
-        paths = [p if Path(p).is_absolute() or p.startswith("\\\\") else str((base / p).resolve())
-                 for p in environment.logs.paths]
-        environment = environment.model_copy(update={"logs": environment.logs.model_copy(update={"paths": paths})})
+        logs = environment.logs.model_copy(update={"paths": folders(environment.logs.paths)})
+        environment = environment.model_copy(update={"logs": logs})
+    if environment.baseline:
+        kept = environment.baseline.model_copy(update={"files": folders(environment.baseline.files)})
+        environment = environment.model_copy(update={"baseline": kept})
     if environment.auth.method == "basic":
         evidence.register_secret(environment.password())
     if environment.auth.keytab and not environment.auth.principal:

@@ -348,6 +348,9 @@ def summary(run: RunReport, environment: dict[str, str], previous: tuple[str, di
         for found in skipped:
             reasons[found.message] = reasons.get(found.message, 0) + 1
         lines += [f"- {n} checks: {reason}" if n > 1 else f"- {reason}" for reason, n in reasons.items()]
+    if evidence.for_a_person:
+        lines += ["", "## For a person (the suite cannot check these from outside)"]
+        lines += [f"- [ ] {line}" for line in evidence.for_a_person]
     if previous:
         lines += ["", f"## Since the previous run ({previous[0]})"]
         lines += changes(previous[1], run.outcomes) or ["- no check changed its outcome"]

@@ -1,0 +1,5 @@
+import sys
+
+from smoke.baseline.cli import main
+
+sys.exit(main())
