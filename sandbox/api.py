@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .faults import ActiveFaults
-from .web import Request, Response, Router, html_response, json_response
+from .web import Request, Response, Router, html_response, json_response, service_unavailable
 
 HEALTHY_VERSION = "10.2.1.0"
 TOTAL_COUNT = "X-Total-Count"
@@ -98,6 +98,8 @@ class KeyfactorApi:
     def _proxy_front(self, request: Request) -> Response | None:
         if self.faults.on("proxy-login-page") and request.path.lower().startswith(self.base.lower()):
             return html_response(200, PROXY_SIGN_IN)
+        if self.faults.on("api-pool-stopped") and request.path.lower().startswith(self.base.lower()):
+            return service_unavailable()
         return None
 
     def status_endpoints(self, request: Request) -> Response:

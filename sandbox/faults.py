@@ -46,6 +46,13 @@ REGISTRY: dict[str, Fault] = {
             says="HTML page",
         ),
         Fault(
+            "api-pool-stopped",
+            "The API's application pool is stopped: HTTP.sys answers every API call with 503 Service Unavailable.",
+            marker="api",
+            fails=("smoke/test_api.py::test_the_api_answers_an_authenticated_request",),
+            says="every call fails",
+        ),
+        Fault(
             "version-mismatch",
             "The licence still reports Keyfactor Command 10.1: the upgrade did not take.",
             marker="api",
