@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from .app import PASSWORD_ENV, Sandbox
+from .configuration import SCALE_ENV, SCALES
 from .faults import REGISTRY, ActiveFaults
 from .inventory import AGENTS_ENV, MIN_AGENTS
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
     parser.add_argument("--agents", type=int, metavar="N",
                         help="how many orchestrators GET /Agents lists (default 300; also KF_SANDBOX_AGENTS)")
+    parser.add_argument("--configuration", choices=sorted(SCALES),
+                        help="how much configuration it holds: default, or large for bench/ (2,000 templates, 500 "
+                             f"roles, 50,000 stores, 1,000 alerts; also {SCALE_ENV})")
     args = parser.parse_args(argv)
 
     if args.list_faults:
@@ -44,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.agents < MIN_AGENTS:
             parser.error(f"--agents {args.agents}: the sandbox needs at least {MIN_AGENTS} orchestrators")
         os.environ[AGENTS_ENV] = str(args.agents)
+    if args.configuration:
+        os.environ[SCALE_ENV] = args.configuration
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port)
     stop = threading.Event()

@@ -178,7 +178,7 @@ class KeyfactorClient:
         therefore confirmed by asking for the next one, and a server that keeps answering the same page (it
         ignores this prefix) is named rather than paged through forever.
         """
-        prefix = prefix or PAGING_PREFIX.get(path, "pq.")
+        prefix = PAGING_PREFIX.get(path, "pq.") if prefix is None else prefix
         cap: int | None = None
         previous_first: Any = None
         for page in range(1, max_pages + 1):

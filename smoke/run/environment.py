@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -25,6 +25,7 @@ class SandboxSection(Section):
     start: bool = True
     faults: list[str] = []
     agents: Annotated[int, Field(ge=8)] | None = None  # orchestrators the sandbox lists (python -m sandbox --agents)
+    configuration: Literal["default", "large"] | None = None  # python -m sandbox --configuration (large: bench/)
 
 
 class Settings(Section):

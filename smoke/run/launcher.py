@@ -43,7 +43,8 @@ class EmbeddedSandbox:
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
-def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None) -> EmbeddedSandbox:
+def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None,
+          configuration: str | None = None) -> EmbeddedSandbox:
     state_dir = Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     ready_file = state_dir / "ready.json"
     command = [sys.executable, "-m", "sandbox", "--state-dir", str(state_dir), "--ready-file", str(ready_file),
@@ -52,6 +53,8 @@ def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None)
         command += ["--fault", fault]
     if agents is not None:
         command += ["--agents", str(agents)]
+    if configuration is not None:
+        command += ["--configuration", configuration]
     log = (state_dir / "sandbox.log").open("wb")
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout_s

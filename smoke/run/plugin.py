@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SELF_TEST_DIRS = ("tests", "bench")
 CHECKS = ROOT / "smoke"
 SETTINGS = pytest.StashKey[environment.Settings]()
+# Loaded with this plugin rather than from conftest.py: pytest reads conftest.py only after the command line when
+# that names a path outside the project (--baseline-file /elsewhere/A.json), and --baseline-file must be known.
+pytest_plugins = ["smoke.run.baselines"]
 SANDBOX = pytest.StashKey[launcher.EmbeddedSandbox]()
 REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
@@ -113,7 +116,8 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
         return environment.load(env)
     if config.option.collectonly:
         return environment.load(env, {"command": {"url": "https://localhost"}})
-    sandbox = launcher.start([*raw["sandbox"].get("faults", []), *faults], agents=raw["sandbox"].get("agents"))
+    sandbox = launcher.start([*raw["sandbox"].get("faults", []), *faults], agents=raw["sandbox"].get("agents"),
+                             configuration=raw["sandbox"].get("configuration"))
     config.stash[SANDBOX] = sandbox
     os.environ.update(sandbox.ready["environ"])
     for secret in sandbox.ready["environ"].values():
