@@ -30,7 +30,11 @@ def _by(*names: str) -> dict[str, Callable[[Item], Any]]:
 
 
 def _listing(prefix: str, items: Callable[[], Sequence[Item]], *fields: str) -> Callable[[Request], Response]:
-    return Listing(prefix, items, lambda item: item, _by(*fields), fields[0]).answer
+    """A listing of a few plain records (hundreds at the large scale), in the order of its first field."""
+    def ordered() -> list[Item]:
+        return sorted(items(), key=lambda item: item[fields[0]])
+
+    return Listing(prefix, ordered, lambda item: item, _by(*fields), fields[0]).answer
 
 
 def _constant(items: Sequence[Item]) -> Callable[[], Sequence[Item]]:
@@ -74,7 +78,7 @@ def mount(api: KeyfactorApi, inventory: Inventory) -> Configuration:
         return json_response(200, chosen.response()) if chosen else _not_found("Workflow definition", definition_id)
 
     summaries = [w.summary() for w in found.workflows]
-    api.get("/Workflow/Definitions", _listing("query.", lambda: summaries, "Id", "DisplayName", "WorkflowType",
+    api.get("/Workflow/Definitions", _listing("query.", lambda: summaries, "DisplayName", "Id", "WorkflowType",
                                               "Key"))
     api.get(r"/Workflow/Definitions/(?P<definition_id>[^/]+)", definition)
 
@@ -97,7 +101,7 @@ def mount(api: KeyfactorApi, inventory: Inventory) -> Configuration:
         chosen = ranges.get(id.lower())
         return json_response(200, chosen) if chosen is not None else _not_found("Network", id)
 
-    api.get("/SSL/Networks", _listing("sq.", lambda: networks, "NetworkId", "Name", "AgentPoolName", "Enabled"))
+    api.get("/SSL/Networks", _listing("sq.", lambda: networks, "Name", "NetworkId", "AgentPoolName", "Enabled"))
     api.get(r"/SSL/NetworkRanges/(?P<id>[^/]+)", network_ranges)
     api.get("/Monitoring/Revocation", _listing("pagedQuery.", lambda: found.revocation, "Id", "Name",
                                                "EndpointType"))
@@ -110,6 +114,6 @@ def mount(api: KeyfactorApi, inventory: Inventory) -> Configuration:
     api.get("/Reports/Custom", _listing("query.", lambda: server.CUSTOM_REPORTS, "Id", "DisplayName"))
     api.get(r"/Reports/(?P<id>\d+)/Schedules", report_schedules)
     api.get("/SMTP", lambda request: json_response(200, server.SMTP))
-    api.get("/JobTypes/Custom", _listing("pq.", lambda: server.JOB_TYPES, "Id", "JobTypeName"))
+    api.get("/JobTypes/Custom", _listing("pq.", lambda: server.JOB_TYPES, "JobTypeName", "Id"))
     return found
 

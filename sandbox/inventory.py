@@ -156,7 +156,7 @@ class CertificateAuthority:
             "ExplicitCredentials": self.explicit_user is not None,
             "SubscriberTerms": False,
             "ExplicitUser": self.explicit_user,
-            "ExplicitPassword": {"SecretValue": self.explicit_password, "Parameters": None, "Provider": None}
+            "ExplicitPassword": {"SecretValue": self.explicit_password}
             if self.explicit_password else None,
             "UseAllowedRequesters": bool(self.requesters),
             "AllowedRequesters": list(self.requesters),

@@ -10,20 +10,18 @@ import re
 from typing import Any
 
 import pytest
-import requests
 from openapi_schema_validator import OAS30Validator
 
 from sandbox import configuration
-from sandbox.app import DOMAIN, Sandbox
+from sandbox.app import Sandbox
 from sandbox.configuration import alerts, stores, workflows
 from sandbox.faults import ActiveFaults
 from sandbox.inventory import Inventory
-from sandbox.kdc import USER
 from sandbox.listing import Listing
-from tests import openapi_spec
+from tests import openapi_spec, test_sandbox_api
 from tests.openapi_spec import response_errors
+from tests.test_sandbox_api import call
 
-HEADERS = {"x-keyfactor-requested-with": "APIClient", "x-keyfactor-api-version": "1", "Accept": "application/json"}
 PAGE = {"pq.returnLimit": 1000, "sq.returnLimit": 1000, "pagedQuery.returnLimit": 1000, "query.returnLimit": 1000,
         "cstquery.returnLimit": 1000, "returnLimit": 1000}
 
@@ -81,17 +79,11 @@ SPEC_LISTS = ["/MetadataFields", "/AgentPools", "/CertificateStoreTypes", "/Cert
               "/CertificateAuthority", "/Workflow/Definitions", *(f"/Alerts/{kind}" for kind in alerts.KINDS)]
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    running = Sandbox(tmp_path_factory.mktemp("sandbox"), ActiveFaults(), kerberos=False)
-    running.start()
-    yield running
-    running.stop()
+sandbox = test_sandbox_api.sandbox  # the same fixture: a healthy sandbox for the module
 
 
 def get(sandbox: Sandbox, path: str, **params: Any) -> Any:
-    response = requests.get(f"{sandbox.url}/KeyfactorAPI{path}", params=params, headers=HEADERS,
-                            auth=(f"{DOMAIN}\\{USER}", sandbox.password), verify=str(sandbox.ca_bundle), timeout=30)
+    response = call(sandbox, "GET", path, params=params)
     assert response.status_code == 200, (path, response.status_code, response.text[:300])
     return response.json()
 

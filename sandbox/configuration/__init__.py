@@ -46,7 +46,6 @@ def scale_from_environment() -> Scale:
 
 @dataclass
 class Configuration:
-    inventory: Inventory
     templates: TemplateSettings
     security: Security
     alerts: alerts.Alerts
@@ -82,7 +81,6 @@ def build(inventory: Inventory, faults: ActiveFaults, scale: Scale) -> Configura
     pools = stores.pools(inventory.agents)
     secrets.values += [ca.explicit_password for ca in inventory.authorities if ca.explicit_password]
     return Configuration(
-        inventory=inventory,
         templates=settings,
         security=security.build(scale.roles, faults.on("role-permission-lost")),
         alerts=found_alerts,

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..inventory import PARTNER_FOREST
 from ..templates import FOREST
-from .common import EXTENSION_LIBRARY, LAB_FOREST, MOVED_SCRIPT, PARTNER_FOREST, Secrets, daily
+from .common import EXTENSION_LIBRARY, LAB_FOREST, MOVED_SCRIPT, Secrets, daily
 
 KINDS = ("Expiration", "Issued", "Pending", "Denied", "KeyRotation")
 POWERSHELL = {"Id": 1, "DisplayName": "PowerShell", "UseHandler": True}

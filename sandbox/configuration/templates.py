@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..inventory import PARTNER_FOREST
 from ..templates import CLIENT_AUTH, CURVES, FOREST, SECURE_EMAIL, SERVER_AUTH, Eku, Template
-from .common import DOMAINS, FORESTS, LAB_FOREST, PARTNER_FOREST
+from .common import DOMAINS, FORESTS, LAB_FOREST
 
 P256, P384 = CURVES["P-256"][1], CURVES["P-384"][1]
 CODE_SIGNING = Eku(4, "1.3.6.1.5.5.7.3.3", "Code Signing")

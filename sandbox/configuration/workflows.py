@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..inventory import PARTNER_FOREST
 from ..templates import FOREST
-from .common import LAB_FOREST, PARTNER_FOREST, Secrets, guid
+from .common import LAB_FOREST, Secrets, guid
 
 CHANGED = ("Web server enrollment approval", "NotifyServiceNow", "URL")  # workflow-step-changed
 SERVICE_NOW = "https://corp.service-now.com/api/now/table/x_kf_cert_requests"
