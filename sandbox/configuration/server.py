@@ -55,7 +55,7 @@ CUSTOM_REPORTS: tuple[dict[str, Any], ...] = (
 )
 
 
-def _schedule(number: int, report_format: str, when: dict[str, Any], collection: int | None = None,
+def _schedule(number: int, report_format: str, when: dict[str, Any], collection: int = 0,
               recipients: tuple[str, ...] = (), folder: str = "") -> dict[str, Any]:
     return {"Id": number, "SendReport": bool(recipients), "SaveReport": bool(folder), "SaveReportPath": folder,
             "ReportFormat": report_format, "KeyfactorSchedule": when, "CertificateCollectionId": collection,
@@ -68,5 +68,5 @@ REPORT_SCHEDULES: dict[int, tuple[dict[str, Any], ...]] = {
         _schedule(2, "PDF", monthly(1, 7), 2, ("web-admins@corp.example.com", "it-managers@corp.example.com")),
         _schedule(3, "Excel", daily(5), 1, folder="\\\\fileserver01\\pki\\reports\\expiration")),
     3: (_schedule(4, "Excel", monthly(1, 6), 2, folder="\\\\fileserver01\\pki\\reports\\status"),),
-    5: (_schedule(5, "PDF", monthly(2, 8), None, ("ciso-office@corp.example.com",)),),
+    5: (_schedule(5, "PDF", monthly(2, 8), recipients=("ciso-office@corp.example.com",)),),
 }
