@@ -1,10 +1,15 @@
-"""The Keyfactor API (v1, 10.x era) routes, shaped by the vendor's OpenAPI document.
+"""The Keyfactor API (v1, 10.x era) routes, shaped by the vendor's OpenAPI document and corrected by the public
+evidence in keyfactor-api-notes ("Evidence added 2026-12-01": Keyfactor's own validation scripts for 10.2.1/10.4).
 
-Strictness kept on purpose (never easier than IIS + ASP.NET Web API):
-- `x-keyfactor-requested-with` is required on every operation (the spec marks it required);
+Strictness kept on purpose (never easier than IIS + ASP.NET Web API, never stricter than the evidence):
+- `x-keyfactor-requested-with` is required on every POST/PUT/DELETE (the spec marks it required); GETs without
+  it are answered, as 10.2.1 answers them;
 - `x-keyfactor-api-version` may be absent, "1" or "1.0";
-- no `X-Total-Count` header (unconfirmed for 10.x): clients must page until a short page;
-- date-times as .NET writes them, sometimes without a zone.
+- list endpoints send `X-Total-Count` (sandbox/listing.py); `--total-count absent|high|low` omits it, or makes
+  it one more or one fewer than the items, so that the suite's paging is tried without it and with a wrong one;
+- date-times as .NET writes them, sometimes without a zone;
+- endpoints the 10.x documentation describes but the OpenAPI file lacks are marked so (`outside_openapi`), and
+  the self-tests validate them against the documented shape instead.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from .faults import ActiveFaults
 from .web import Request, Response, Router, html_response, json_response
 
 HEALTHY_VERSION = "10.2.1.0"
+TOTAL_COUNT = "X-Total-Count"
+# What `--total-count` does to the header: sent as counted, left out, or off by one either way.
+TOTAL_COUNT_MODES = {"sent": 0, "absent": None, "high": 1, "low": -1}
 STALE_VERSION = "10.1.1.0"
 LICENCE_ISSUED, LICENCE_EXPIRES = dt.datetime(2026, 6, 19), dt.datetime(2031, 6, 30)
 
@@ -41,27 +49,45 @@ class KeyfactorApi:
     router: Router
     faults: ActiveFaults
     base: str = "/KeyfactorAPI"
+    total_count: str = "sent"  # one of TOTAL_COUNT_MODES
     endpoints: list[str] = field(default_factory=list)
+    # "GET /Security/Roles" -> where the 10.x documentation describes it (the OpenAPI file does not)
+    outside_openapi: dict[str, str] = field(default_factory=dict)
 
     def mount(self) -> None:
         self.router.front.append(self._proxy_front)
         self.get("/Status/Endpoints", self.status_endpoints)
         self.get("/License", self.license)
 
-    def get(self, path: str, handler: Callable[..., Response]) -> None:
+    def get(self, path: str, handler: Callable[..., Response], outside_openapi: str | None = None) -> None:
+        """`outside_openapi`: the documentation that describes this endpoint, which the OpenAPI file lacks."""
         self.route("GET", path, handler)
+        if outside_openapi:
+            self.outside_openapi[f"GET {path}"] = outside_openapi
 
     def route(self, method: str, path: str, handler: Callable[..., Response]) -> None:
         self.endpoints.append(f"{method} {path}")
 
         def guarded(request: Request, **params: str) -> Response:
             problem = self._header_problem(request)
-            return problem or handler(request, **params)
+            return problem or self._counted(handler(request, **params))
 
         self.router.add(method, self.base + path, guarded)
 
+    def _counted(self, response: Response) -> Response:
+        """`--total-count`: the header as counted, left out, or off by one."""
+        offset = TOTAL_COUNT_MODES[self.total_count]
+        if offset == 0:
+            return response
+        kept = [(name, value) for name, value in response.headers if name != TOTAL_COUNT]
+        if offset is not None:
+            kept += [(name, str(max(int(value) + offset, 0))) for name, value in response.headers
+                     if name == TOTAL_COUNT]
+        response.headers = kept
+        return response
+
     def _header_problem(self, request: Request) -> Response | None:
-        if not request.header("x-keyfactor-requested-with"):
+        if request.method != "GET" and not request.header("x-keyfactor-requested-with"):
             return error(400, "0xA0110001", "The 'x-keyfactor-requested-with' header is required.")
         version = request.header("x-keyfactor-api-version")
         if version not in (None, "1", "1.0"):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import configuration_api, database, enrollment, inventory, kdc, logs, portal
+from . import configuration_api, database, enrollment, inventory, kdc, logs, portal, run_environment
 from .api import KeyfactorApi
 from .configuration import Configuration
 from .enrollment import EnrollmentService
@@ -33,6 +33,12 @@ class Sandbox:
     faults: ActiveFaults
     kerberos: bool = True
     port: int = 0
+    uo_platform: int = inventory.UNIVERSAL  # the AgentPlatform a Universal Orchestrator is reported as: 7 or 1
+    total_count: str = "sent"  # X-Total-Count: sent, absent, or one too high or too low (api.TOTAL_COUNT_MODES)
+    # The environment file whose sections the run's environment file carries (run_environment.py); None: only
+    # what exists at run time.
+    environment: Path | None = None
+    portal_layout: str = "default"  # where the portal puts its pages (sandbox/portal_layouts.py)
     notes: list[str] = field(default_factory=list)
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
@@ -43,6 +49,7 @@ class Sandbox:
     environ: dict[str, str] = field(default_factory=dict)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     # Self-tests read what the sandbox received (the API shows the rest); set by start().
+    api: KeyfactorApi = field(init=False, repr=False)
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
     configuration: Configuration = field(init=False, repr=False)
@@ -71,16 +78,18 @@ class Sandbox:
             os.environ["KRB5RCACHETYPE"] = "none"
         self.port = self.port or reserve_port()
         router = Router()
-        api = KeyfactorApi(router, self.faults)
+        self.api = api = KeyfactorApi(router, self.faults, total_count=self.total_count)
         api.mount()
         # --- parts mounted on the API and the site, and the services beside it (one line each) ---
         self.enrollment = enrollment.mount(api, self.pki)
-        self.inventory = inventory.mount(api, self.pki)
+        self.inventory = inventory.mount(api, self.pki, self.uo_platform)
         self.configuration = configuration_api.mount(api, self.inventory)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
-        portal.mount(api)
+        portal.mount(api, self.portal_layout)
+        if self.portal_layout != "default":
+            self.notes.append(f"portal layout: {self.portal_layout}")
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):
             self._slow_start(lambda: self._listen(router, auth))
@@ -126,7 +135,8 @@ class Sandbox:
         self.starting.start()
 
     def environment_toml(self) -> str:
-        """An environment file for this run: what only exists at run time. Holds no secret."""
+        """An environment file for this run: what only exists at run time, over the sections of `environment`.
+        Holds no secret."""
         lines = [
             "# Written by the Keyfactor Command sandbox for one run; it holds no secret.",
             f"# Faults: {', '.join(self.faults.names()) or 'none'}",
@@ -147,7 +157,7 @@ class Sandbox:
             ]
         if self.extra_toml:
             lines += ["", *self.extra_toml]
-        return "\n".join(lines) + "\n"
+        return run_environment.complete("\n".join(lines) + "\n", self.environment)
 
     def write_ready(self, ready_file: Path) -> dict[str, object]:
         env_file = self.state_dir / "sandbox-run.toml"

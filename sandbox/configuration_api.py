@@ -5,6 +5,7 @@ page them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,6 +42,12 @@ def _constant(items: Sequence[Item]) -> Callable[[], Sequence[Item]]:
     return lambda: items
 
 
+def _get_one(api: KeyfactorApi, path: str, handler: Callable[..., Response]) -> None:
+    """A GET of one item, routed by its path's parameters and listed (GET /Status/Endpoints) as the spec writes it."""
+    api.get(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path), handler)
+    api.endpoints[-1] = f"GET {path}"
+
+
 def _not_found(what: str, key: str) -> Response:
     return error(404, "0xA0110004", f"{what} '{key}' was not found.")
 
@@ -56,16 +63,18 @@ def mount(api: KeyfactorApi, inventory: Inventory) -> Configuration:
         return json_response(200, found.templates.detail(chosen)) if chosen else _not_found("Template", id)
 
     api.get("/Templates/Settings", lambda request: json_response(200, templates.settings_response()))
-    api.get(r"/Templates/(?P<id>[^/]+)", template)
+    _get_one(api, "/Templates/{id}", template)
     api.get("/MetadataFields", _listing("pq.", lambda: server.METADATA_FIELDS, "Id", "Name", "DataType"))
 
     security = found.security
     api.get("/Security/Roles", Listing("", lambda: security.roles, Role.response, {
         "id": lambda r: r.id, "name": lambda r: r.name, "description": lambda r: r.description,
-        "enabled": lambda r: r.enabled, "private": lambda r: r.private}, "Id").answer)
+        "enabled": lambda r: r.enabled, "private": lambda r: r.private}, "Id").answer,
+        outside_openapi="10.3/10.5 documentation SecurityRolesGET; Keyfactor Go client GetSecurityRolesResponse")
     api.get("/Security/Identities", Listing("", lambda: security.identities, security.identity_response, {
         "id": lambda i: i.id, "accountname": lambda i: i.account_name,
-        "identitytype": lambda i: i.identity_type}, "Id").answer)
+        "identitytype": lambda i: i.identity_type}, "Id").answer,
+        outside_openapi="10.x documentation SecurityIdentitiesGET; Keyfactor Go client GetSecurityIdentityResponse")
 
     for kind, listed in found.alerts.by_kind.items():
         api.get(f"/Alerts/{kind}", _listing("pagedQuery.", _constant(listed), "Id", "DisplayName", "Subject"))
@@ -73,14 +82,14 @@ def mount(api: KeyfactorApi, inventory: Inventory) -> Configuration:
 
     definitions = {w.id: w for w in found.workflows}
 
-    def definition(request: Request, definition_id: str) -> Response:
-        chosen = definitions.get(definition_id.lower())
-        return json_response(200, chosen.response()) if chosen else _not_found("Workflow definition", definition_id)
+    def definition(request: Request, definitionId: str) -> Response:
+        chosen = definitions.get(definitionId.lower())
+        return json_response(200, chosen.response()) if chosen else _not_found("Workflow definition", definitionId)
 
     summaries = [w.summary() for w in found.workflows]
     api.get("/Workflow/Definitions", _listing("query.", lambda: summaries, "DisplayName", "Id", "WorkflowType",
                                               "Key"))
-    api.get(r"/Workflow/Definitions/(?P<definition_id>[^/]+)", definition)
+    _get_one(api, "/Workflow/Definitions/{definitionId}", definition)
 
     agents = inventory.agents
     api.get("/AgentPools", _listing("pq.", lambda: configuration.stores.pools(agents), "AgentPoolId", "Name"))
@@ -92,7 +101,9 @@ def mount(api: KeyfactorApi, inventory: Inventory) -> Configuration:
         "id": lambda s: s.id, "clientmachine": lambda s: s.client_machine, "storepath": lambda s: s.storepath,
         "category": lambda s: s.store_type, "certstoretype": lambda s: s.store_type,
         "approved": lambda s: s.approved, "agentid": lambda s: agents[s.agent].agent_id,
-        "containerid": lambda s: (container(s) or (None,))[0]}, "Id").answer)
+        "containerid": lambda s: (container(s) or (None,))[0]}, "Id").answer,
+        outside_openapi="10.2/10.4 documentation CertificateStoresGet; Keyfactor Go client "
+                        "GetCertificateStoreResponse")
 
     networks = [network for network, _ in found.networks]
     ranges = {network["NetworkId"]: items for network, items in found.networks}
@@ -102,17 +113,17 @@ def mount(api: KeyfactorApi, inventory: Inventory) -> Configuration:
         return json_response(200, chosen) if chosen is not None else _not_found("Network", id)
 
     api.get("/SSL/Networks", _listing("sq.", lambda: networks, "Name", "NetworkId", "AgentPoolName", "Enabled"))
-    api.get(r"/SSL/NetworkRanges/(?P<id>[^/]+)", network_ranges)
+    _get_one(api, "/SSL/NetworkRanges/{id}", network_ranges)
     api.get("/Monitoring/Revocation", _listing("pagedQuery.", lambda: found.revocation, "Id", "Name",
                                                "EndpointType"))
 
     def report_schedules(request: Request, id: str) -> Response:
-        if not any(str(r.id) == id for r in REPORTS):
+        if not any(str(r.id) == id for r in REPORTS):  # also anything not a number
             return _not_found("Report", id)
         return _listing("pq.", lambda: server.REPORT_SCHEDULES.get(int(id), ()), "Id", "ReportFormat")(request)
 
     api.get("/Reports/Custom", _listing("query.", lambda: server.CUSTOM_REPORTS, "Id", "DisplayName"))
-    api.get(r"/Reports/(?P<id>\d+)/Schedules", report_schedules)
+    _get_one(api, "/Reports/{id}/Schedules", report_schedules)
     api.get("/SMTP", lambda request: json_response(200, server.SMTP))
     api.get("/JobTypes/Custom", _listing("pq.", lambda: server.JOB_TYPES, "JobTypeName", "Id"))
     return found

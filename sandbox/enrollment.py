@@ -9,7 +9,7 @@ Strict where Keyfactor is (shared/keyfactor-openapi/openapi.yaml, keyfactor-api-
   a revocation needs `CertificateIds` and `Comment`;
 - answers use the 10.x field names: `KeyfactorID` in CSR answers, `KeyfactorId` in PFX answers;
 - GET /Certificates reads only `pq.` names (ASP.NET ignores the others), leaves revoked and expired certificates
-  out unless pq.includeRevoked / pq.includeExpired are true, and sends no total count.
+  out unless pq.includeRevoked / pq.includeExpired are true, and counts them in X-Total-Count (sandbox/listing.py).
 
 Faults: ca-unreachable, delegation-broken (only callers that came in with Kerberos: with Basic, IIS holds the
 password and needs no delegation), approval-required, revoke-fails, ca-slow=SECONDS.

@@ -114,7 +114,7 @@ REGISTRY: dict[str, Fault] = {
         Fault(
             "dashboard-500",
             "Dashboard panels answer 500 while the rest of the portal works (wrong IPs on the \"Dashboard and "
-            "Reports\" tab).",
+            "Reports\" tab); the dashboard shows their error page in the panels.",
             marker="dashboard",
             fails=("smoke/test_dashboard.py::test_the_dashboard_and_every_request_it_makes_answer_below_500",),
             says="Dashboard and Reports",
@@ -125,6 +125,14 @@ REGISTRY: dict[str, Fault] = {
             marker="reports",
             fails=("smoke/test_reports.py::test_every_configured_report_runs_and_renders_its_output",),
             says="rdPage.aspx",
+        ),
+        Fault(
+            "reports-500",
+            "Report runs answer 500 while the rest of the portal works (wrong IPs on the \"Dashboard and Reports\" "
+            "tab): Logi shows ASP.NET's error page.",
+            marker="reports",
+            fails=("smoke/test_reports.py::test_every_configured_report_runs_and_renders_its_output",),
+            says="Dashboard and Reports",
         ),
         # --- orchestrators, configuration review (issue 5) ---
         Fault(

@@ -7,12 +7,15 @@ Shaped by the 10.x spec (shared/keyfactor-openapi/openapi.yaml) and keyfactor-ap
   are ignored, as ASP.NET's model binding ignores parameters it has no name for, so a client with the wrong
   prefix sees the default first page (50 items) again and again;
 - defaults pageReturned 1, returnLimit 50; sortAscending 0 = ascending, 1 = descending; default sort AgentId;
-- no X-Total-Count header: the end of a listing is a short page;
+- X-Total-Count on every page (sandbox/listing.py);
+- a Universal Orchestrator reported as AgentPlatform 7 (11.x documentation) or 1 (24.4 documentation, a 25.4
+  recording): `python -m sandbox --uo-platform 1|7`; 10.x is not documented, so the suite must not rely on either;
 - LastSeen as Json.NET writes a DateTime: up to 7 fractional digits with trailing zeros dropped, `Z` for
   UTC kinds and nothing for unspecified ones (read by the environment's `zoneless_times`; UTC here).
 
 Agent count: `python -m sandbox --agents N`, or the KF_SANDBOX_AGENTS environment variable (default 300, so
-that the suite pages several times; thousands for bench/).
+that the suite pages several times; thousands for bench/). The certificate stores the orchestrators manage:
+sandbox/stores.py.
 """
 
 from __future__ import annotations
@@ -41,8 +44,10 @@ AGENTS_ENV = "KF_SANDBOX_AGENTS"
 DEFAULT_AGENTS = 300
 MIN_AGENTS = 8  # the named ones below and one branch orchestrator
 
-# AgentPlatform (keyfactor-api-notes §1.8): 1 .NET (Windows Orchestrator), 2 Java, 7 Universal Orchestrator.
+# AgentPlatform (keyfactor-api-notes §1.8): 1 .NET (Windows Orchestrator), 2 Java, 7 Universal Orchestrator as the
+# 11.x documentation lists it; later documentation reports a Universal Orchestrator as 1 (UO_PLATFORMS).
 DOTNET, JAVA, UNIVERSAL = 1, 2, 7
+UO_PLATFORMS = (DOTNET, UNIVERSAL)
 NEW, APPROVED, DISAPPROVED = 1, 2, 3
 
 # The named orchestrators environments/sandbox.toml expects, and the one its `ignore` glob retires.
@@ -81,13 +86,17 @@ class Agent:
     def last_seen(self, now: dt.datetime) -> dt.datetime:
         return now - dt.timedelta(seconds=self.seen_seconds_ago)
 
-    def response(self, now: dt.datetime) -> dict[str, Any]:
+    def reported_platform(self, uo_platform: int) -> int:
+        """The AgentPlatform the server reports: a Universal Orchestrator's is `uo_platform` (7 or 1)."""
+        return uo_platform if self.platform == UNIVERSAL else self.platform
+
+    def response(self, now: dt.datetime, uo_platform: int = UNIVERSAL) -> dict[str, Any]:
         """AgentResponse (spec: KeyfactorApi.Models.Orchestrators.AgentResponse)."""
         return {
             "AgentId": self.agent_id,
             "ClientMachine": self.client_machine,
             "Username": self.username,
-            "AgentPlatform": self.platform,
+            "AgentPlatform": self.reported_platform(uo_platform),
             "Version": self.version,
             "Status": self.status,
             "LastSeen": json_net_time(self.last_seen(now), self.ticks, self.zone),
@@ -236,6 +245,7 @@ class Inventory:
     faults: ActiveFaults
     agent_count: int = DEFAULT_AGENTS
     issuing_ca: str = "Keyfactor Smoke Sandbox Issuing CA 1"
+    uo_platform: int = UNIVERSAL  # the AgentPlatform a Universal Orchestrator is reported as (UO_PLATFORMS)
     agents: list[Agent] = field(default_factory=list)
     templates: list[Template] = field(default_factory=list)
     authorities: list[CertificateAuthority] = field(default_factory=list)
@@ -290,15 +300,15 @@ class Inventory:
         now: list[dt.datetime] = []
 
         def agent_json(agent: Agent) -> dict[str, Any]:
-            return agent.response(now[-1])
+            return agent.response(now[-1], self.uo_platform)
 
         agents = Listing("pq.", lambda: self.agents, agent_json, {
             "agentid": lambda a: a.agent_id,
             "clientmachine": lambda a: a.client_machine,
             "identity": lambda a: a.username,
             "username": lambda a: a.username,
-            "platform": lambda a: a.platform,
-            "agentplatform": lambda a: a.platform,
+            "platform": lambda a: a.reported_platform(self.uo_platform),
+            "agentplatform": lambda a: a.reported_platform(self.uo_platform),
             "status": lambda a: a.status,
             "version": lambda a: a.version,
             "lastseen": lambda a: a.last_seen(now[-1]),
@@ -389,9 +399,9 @@ def agent_count() -> int:
     return count
 
 
-def mount(api: KeyfactorApi, pki: SandboxPKI) -> Inventory:
+def mount(api: KeyfactorApi, pki: SandboxPKI, uo_platform: int = UNIVERSAL) -> Inventory:
     """Serves the orchestrators, CAs, templates and collections; `pki`'s issuing CA is the first CA listed."""
     issuing = pki.issuing.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-    inventory = Inventory(api.faults, agent_count(), str(issuing))
+    inventory = Inventory(api.faults, agent_count(), str(issuing), uo_platform)
     inventory.mount(api)
     return inventory

@@ -1,9 +1,11 @@
-"""Keyfactor's list endpoints: per-endpoint query prefix (`pq.`, `sq.`, `query.`), paging, sorting and the
-query language ("Field -eq value AND …"), as far as the suite's checks and self-tests need them.
+"""Keyfactor's list endpoints: per-endpoint query prefix (`pq.`, `sq.`, `query.`, `pagedQuery.`,
+`certificateStoreQuery.`…), paging, sorting and the query language ("Field -eq value AND …"), as far as the
+suite's checks and self-tests need them.
 
 Each endpoint reads only ITS prefix: ASP.NET's model binding ignores names it does not know, so a client with
-the wrong prefix sees the default first page again and again. No X-Total-Count header: a listing ends with a
-short page.
+the wrong prefix sees the default first page again and again. Every answer carries `X-Total-Count`, the number of
+items the query matches on all pages (10.2.1/10.4 send it: keyfactor-api-notes, "Evidence added 2026-12-01");
+`python -m sandbox --total-count` omits or falsifies it (sandbox/api.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .api import error
+from .api import TOTAL_COUNT, error
 from .web import Request, Response, json_response
 
 DEFAULT_PAGE = 50
@@ -52,7 +54,7 @@ class Listing:
             matches.sort(key=lambda item: _sortable(sort(item)), reverse=bool(descending))
         page, limit = max(page, 1), limit if limit > 0 else DEFAULT_PAGE
         chosen = matches[(page - 1) * limit: page * limit]
-        return json_response(200, [self.render(item) for item in chosen])
+        return json_response(200, [self.render(item) for item in chosen], [(TOTAL_COUNT, str(len(matches)))])
 
     def _int(self, request: Request, name: str, default: int) -> int:
         text = request.param(self.prefix + name)

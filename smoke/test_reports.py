@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from smoke.ground import evidence
-from smoke.portal.pages import WIZARD_FIX, document_fix, report_names
+from smoke.portal.pages import report_names
 
 AREA = "Reports"  # the report's suite and feature
 pytestmark = pytest.mark.reports
@@ -42,17 +42,11 @@ def test_every_configured_report_runs_and_renders_its_output(portal, names, smok
                                                    f"problem: {run.problem or 'none'}")
     if not failed:
         return
-    kinds = {run.kind for run in failed}
-    if kinds == {"portal"}:
-        fix = document_fix(failed[0].load)
-    elif kinds == {"page"}:
-        fix = ("the Report Manager's markup differs from what the suite expects: compare the screenshot and set "
-               "[portal] selectors (report_row, run_report, generate)")
-    else:
-        fix = WIZARD_FIX
     # Reports failing the same way (Logi down fails them all) are named together, each with its address.
     groups: dict[str, list[str]] = {}
     for run in failed:
         groups.setdefault(run.problem or "", []).append(f"{run.name} ({run.address})" if run.address else run.name)
     problems = "; ".join(f"{' and '.join(names)}: {problem}" for problem, names in groups.items())
-    assert not failed, f"{len(failed)} of {len(runs)} report(s) did not run: {problems} — {fix}"
+    fixes = "; ".join(dict.fromkeys(run.fix for run in failed if run.fix))  # a navigation error names its own
+    fix = f" — {fixes}" if fixes else ""
+    assert not failed, f"{len(failed)} of {len(runs)} report(s) did not run: {problems}{fix}"

@@ -45,11 +45,20 @@ def response_errors(method: str, path: str, status: int, body: Any) -> list[str]
     content = response.get("content", {}).get("application/json")
     if content is None:
         return [] if body in (None, b"", "") else [f"{method} {path} {status} documents no JSON body"]
-    schema = {**content["schema"], "components": spec()["components"]}
-    validator = OAS30Validator(schema)
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(body)]
+    return schema_errors(content["schema"], body)
 
 
 def required_headers(method: str, path: str) -> set[str]:
     _, op = operation(method, path)
     return {p["name"].lower() for p in op.get("parameters", []) if p.get("in") == "header" and p.get("required")}
+
+
+def component_errors(name: str, value: Any) -> list[str]:
+    """Schema violations of `value` against the spec's component schema `name` (one the paths may not use)."""
+    return schema_errors({"$ref": f"#/components/schemas/{name}"}, value)
+
+
+def schema_errors(schema: dict[str, Any], value: Any) -> list[str]:
+    """Violations of `value` against an OpenAPI 3.0 schema, which may refer to the spec's components."""
+    validator = OAS30Validator({**schema, "components": spec()["components"]})
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(value)]

@@ -109,7 +109,8 @@ def test_the_sandbox_hands_over_the_connection_string_only_through_the_handshake
     finally:
         sandbox.stop()
         shutil.rmtree(sandbox.state_dir, ignore_errors=True)
-    assert run_file["database"] == {"connection_string_env": "KF_SANDBOX_SQL"}
+    assert run_file["database"]["connection_string_env"] == "KF_SANDBOX_SQL"
+    assert not {"connection_string", "password"} & set(run_file["database"])
     assert Path(run_file["logs"]["paths"][0]).name == "logs"
     found = re.search(r"PWD=([^;]+);", connection_string)
     assert found

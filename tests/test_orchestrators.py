@@ -13,12 +13,14 @@ import requests
 from sandbox import inventory, listing
 from sandbox.app import DOMAIN, PASSWORD_ENV, Sandbox
 from sandbox.faults import ActiveFaults
+from sandbox.inventory import UO_PLATFORMS
 from sandbox.kdc import USER
+from smoke.ground import settings
 from smoke.ground.errors import ApiUnexpectedAnswer, ConfigError
 from smoke.keyfactor import config_review
 from smoke.keyfactor.client import AuthConfig, KeyfactorClient
 from smoke.keyfactor.formats import parse_net_time, time_zone
-from smoke.keyfactor.orchestrators import Heartbeat, Orchestrator, format_age
+from smoke.keyfactor.orchestrators import Heartbeat, Orchestrator, fetch, format_age, platform_name
 from smoke.keyfactor.sections import OrchestratorsSection
 from smoke.run import environment
 from tests import openapi_spec
@@ -54,7 +56,7 @@ def get(sandbox: Sandbox, path: str, **params: object) -> list[dict]:
     response = requests.get(f"{sandbox.url}/KeyfactorAPI{path}", params=params, headers=HEADERS,
                             auth=(f"{DOMAIN}\\{USER}", sandbox.password), verify=str(sandbox.ca_bundle), timeout=10)
     assert response.status_code == 200, response.text
-    assert "X-Total-Count" not in response.headers
+    assert response.headers["X-Total-Count"].isdigit()
     return response.json()
 
 
@@ -75,7 +77,7 @@ def test_a_healthy_sandbox_passes_the_orchestrator_and_configuration_checks(tmp_
 
 def test_a_stale_orchestrator_on_the_last_page_of_a_multi_page_listing_is_found(tmp_path, stale_sandbox):
     pages = [get(stale_sandbox, "/Agents", **{"pq.pageReturned": n, "pq.returnLimit": PAGE}) for n in (1, 2, 3, 4)]
-    assert [len(p) for p in pages] == [PAGE, PAGE, PAGE, 0]  # three full pages: the client must ask for the 4th
+    assert [len(p) for p in pages] == [PAGE, PAGE, PAGE, 0]  # three full pages, and X-Total-Count says so
     stale = stale_sandbox.inventory.agents[-1]
     assert stale.seen_seconds_ago > 3 * 3600
     assert [a["ClientMachine"] for a in pages[2]][-1] == stale.client_machine
@@ -115,7 +117,7 @@ def test_the_client_pages_every_endpoint_with_its_own_prefix(stale_sandbox):
     api = client(stale_sandbox)
     agents = list(api.pages("/Agents", page_size=PAGE))
     assert len({a["AgentId"] for a in agents}) == AGENTS
-    assert all("pq.pageReturned" in e.url for e in api.exchanges) and len(api.exchanges) == 4
+    assert all("pq.pageReturned" in e.url for e in api.exchanges) and len(api.exchanges) == 3  # no 4th: counted
     api.exchanges.clear()
     templates = list(api.pages("/Templates", page_size=2))
     assert len({t["Id"] for t in templates}) == len(stale_sandbox.inventory.templates) > 2
@@ -128,8 +130,11 @@ def test_a_client_with_the_wrong_prefix_is_told_so_instead_of_seeing_only_the_fi
     # confirms by asking for page 2, which repeats page 1.
     with pytest.raises(ApiUnexpectedAnswer, match="ignores sq.pageReturned; check the paging prefix"):
         list(api.pages("/Agents", page_size=PAGE, prefix="sq."))
-    with pytest.raises(ApiUnexpectedAnswer, match="check the paging prefix"):
-        list(api.pages("/Templates", page_size=2, prefix="pq.", max_pages=3))
+    # /Templates ignores pq.* and answers its default page of 50, which holds all of them: X-Total-Count says the
+    # listing is complete after one request.
+    api.exchanges.clear()
+    assert len(list(api.pages("/Templates", page_size=2, prefix="pq."))) == len(stale_sandbox.inventory.templates)
+    assert len(api.exchanges) == 1
 
 
 def test_the_sandbox_answers_queries_and_refuses_unknown_fields(stale_sandbox):
@@ -167,6 +172,61 @@ def test_templates_validate_apart_from_the_known_enrollment_type_enum(stale_sand
     items = _without_nulls(get(stale_sandbox, "/Templates", **{"sq.returnLimit": 100}))
     errors = response_errors("GET", "/Templates", 200, items)
     assert errors and all(e.endswith("/AllowedEnrollmentTypes: 3 is not one of [0, 1, 2, 4]") for e in errors), errors
+
+
+# --- the platform of a Universal Orchestrator: 7 or 1 -------------------------------------------------------------
+
+OLD_VERSION_CHECK = "smoke/test_orchestrators.py::test_orchestrator_versions_meet_the_platform_minimums"
+
+
+@pytest.mark.parametrize(("reported", "platform"), [
+    ({"AgentPlatform": 1, "Version": "25.4.1.0", "Capabilities": ["SSL", "LOGS"]}, "Universal Orchestrator"),  # 25.4
+    ({"AgentPlatform": 7, "Version": "10.4.1.0", "Capabilities": ["LOGS"]}, "Universal Orchestrator"),  # 11.x docs
+    ({"AgentPlatform": 1, "Version": "8.5.0.0", "Capabilities": ["CertStores.IISU.Inventory"]},
+     "Universal Orchestrator"),
+    ({"AgentPlatform": 1, "Version": "8.7.0.0", "Capabilities": ["IIS", "F5", "LOGS", "SSL"]}, ".NET"),
+    ({"AgentPlatform": 1, "Version": "", "Capabilities": None}, ".NET"),
+    ({"AgentPlatform": 2, "Version": "9.0.0.0", "Capabilities": ["JKS"]}, "Java"),
+    ({"AgentPlatform": 9}, "platform 9"),
+    ({"AgentPlatform": None}, "Unknown"),
+])
+def test_a_universal_orchestrator_is_recognised_by_what_the_server_says_not_by_its_number(reported, platform):
+    assert platform_name(reported) == platform
+
+
+@pytest.fixture(scope="module", params=UO_PLATFORMS)
+def old_uo_sandbox(request, tmp_path_factory):
+    """A sandbox with one Universal Orchestrator left at 9.5, reporting UOs as AgentPlatform 1 or 7."""
+    running = Sandbox(tmp_path_factory.mktemp("sandbox"), ActiveFaults(["orchestrator-old-version"]), kerberos=False,
+                      uo_platform=request.param)
+    running.start()
+    yield running
+    running.stop()
+
+
+def test_the_minimum_versions_flag_the_same_orchestrators_whether_a_uo_is_platform_1_or_7(old_uo_sandbox):
+    section = OrchestratorsSection(**settings.read_toml(settings.ENVIRONMENTS_DIR / "sandbox.toml")["orchestrators"])
+    listed = fetch(client(old_uo_sandbox), section)
+    universal = [o for o in listed if o.platform == "Universal Orchestrator"]
+    reported = {a.reported_platform(old_uo_sandbox.uo_platform) for a in old_uo_sandbox.inventory.agents
+                if a.platform == inventory.UNIVERSAL}
+    assert reported == {old_uo_sandbox.uo_platform}
+    assert len(universal) == sum(a.platform == inventory.UNIVERSAL for a in old_uo_sandbox.inventory.agents)
+    flagged = [(o.client_machine, o.platform, o.version, m) for o, m in Heartbeat.of(listed, section).below_minimum()]
+    old = next(a for a in old_uo_sandbox.inventory.agents if a.version == inventory.OLD_UO_VERSION)
+    assert flagged == [(old.client_machine, "Universal Orchestrator", inventory.OLD_UO_VERSION, "10.1")]
+
+
+def test_the_version_check_names_an_old_uo_reported_as_platform_1(tmp_path):
+    text = (settings.ENVIRONMENTS_DIR / "sandbox.toml").read_text()
+    env = tmp_path / "sandbox-uo1.toml"
+    env.write_text(text.replace("[sandbox]\n", "[sandbox]\nuo_platform = 1\n", 1))
+    run = run_suite(tmp_path, "--env", str(env), "-m", "orchestrators", "--sandbox-fault", "orchestrator-old-version")
+    assert run.with_outcome("failed") == {OLD_VERSION_CHECK}, run.output
+    assert set(run.outcomes) - {OLD_VERSION_CHECK} == run.with_outcome("passed")
+    message = run.messages[OLD_VERSION_CHECK]
+    assert "1 approved orchestrator below the minimum version for its platform: uo-" in message
+    assert f"(Universal Orchestrator {inventory.OLD_UO_VERSION}, " in message and "below 10.1" in message
 
 
 # --- .NET time formats --------------------------------------------------------------------------------------

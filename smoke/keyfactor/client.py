@@ -39,20 +39,26 @@ KEYFACTOR_HEADERS = {
     "Accept": "application/json",
 }
 
-# Query-parameter prefix per list endpoint in the 10.x OpenAPI document (keyfactor-api-notes §1.4).
+# Query-parameter prefix per list endpoint: the 10.x OpenAPI document, and where it lacks the endpoint the 10.x
+# documentation and Keyfactor's own scripts (keyfactor-api-notes §1.4 and "Evidence added 2026-12-01").
 PAGING_PREFIX = {
-    "/Agents": "pq.",
-    "/Certificates": "pq.",
-    "/CertificateAuthority": "pq.",
-    "/CertificateCollections": "pq.",
-    "/OrchestratorJobs/JobHistory": "pq.",
-    "/OrchestratorJobs/ScheduledJobs": "pq.",
-    "/Templates": "sq.",
-    "/Reports": "query.",
-    "/Reports/Custom": "query.",
-    "/Alerts/Expiration": "pagedQuery.",
+    **dict.fromkeys(("/Agents", "/AgentBluePrint", "/AgentPools", "/AgentPools/Agents", "/Audit", "/Certificates",
+                     "/CertificateAuthority", "/CertificateCollections", "/CertificateStoreContainers",
+                     "/JobTypes/Custom", "/MetadataFields", "/OrchestratorJobs/JobHistory",
+                     "/OrchestratorJobs/ScheduledJobs", "/SSL", "/Workflow/Instances",
+                     "/Workflow/Instances/AssignedToMe"), "pq."),
+    **dict.fromkeys(("/Templates", "/CSRGeneration/Pending", "/SSL/Networks"), "sq."),
+    **dict.fromkeys(("/Alerts/Expiration", "/Alerts/Pending", "/Alerts/Issued", "/Alerts/Denied",
+                     "/Alerts/KeyRotation", "/Monitoring/Revocation", "/Workflow/Certificates/Pending",
+                     "/Workflow/Certificates/Denied"), "pagedQuery."),
+    **dict.fromkeys(("/Reports", "/Reports/Custom", "/Workflow/Definitions", "/Workflow/Definitions/Steps",
+                     "/Workflow/Definitions/Types"), "query."),
     "/CertificateStoreTypes": "cstquery.",
+    "/Workflow/Instances/My": "instanceQuery.",
+    "/CertificateStores": "certificateStoreQuery.",  # not in the OpenAPI file: Keyfactor's store scripts
+    "/Security/Roles": "",  # not in the OpenAPI file: the 10.3/10.5 documentation lists the names unprefixed
 }
+TOTAL_COUNT = "X-Total-Count"
 
 _KRB5_OID = bytes.fromhex("2a864886f712010202")  # 1.2.840.113554.1.2.2 inside a SPNEGO token
 _TITLE = re.compile(rb"<title>\s*(.*?)\s*</title>", re.I | re.S)
@@ -171,16 +177,20 @@ class KeyfactorClient:
 
     def pages(self, path: str, page_size: int = 100, query: str | None = None, sort_field: str | None = None,
               prefix: str | None = None, max_pages: int = 10_000) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, page by page, until a short page.
+        """Every item of a list endpoint, page by page.
 
-        10.x does not promise a total-count header, so the end is a page with fewer items than asked for. A server
-        that caps returnLimit below `page_size` would make every page look short: the first short page is
-        therefore confirmed by asking for the next one, and a server that keeps answering the same page (it
-        ignores this prefix) is named rather than paged through forever.
+        With `X-Total-Count` (10.2.1 sends it), the listing ends once that many items have come: no request for a
+        page after the last. A count the items disagree with is noted in one line for the report, and paging goes
+        on as without it, until a short page (a count too low by whole pages cannot be told from a right one
+        without the request it saves). A server that caps returnLimit below `page_size` would make every page look
+        short, so without a count the first short page is confirmed by asking for the next one; a server that keeps
+        answering the same page (it ignores this prefix) is named rather than paged through forever.
         """
         prefix = PAGING_PREFIX.get(path, "pq.") if prefix is None else prefix
         cap: int | None = None
         previous_first: Any = None
+        listed = 0
+        trusted = True  # the count, until the items disagree with it
         for page in range(1, max_pages + 1):
             params: dict[str, Any] = {f"{prefix}pageReturned": page, f"{prefix}returnLimit": page_size}
             if query:
@@ -188,7 +198,8 @@ class KeyfactorClient:
             if sort_field:
                 params[f"{prefix}sortField"] = sort_field
                 params[f"{prefix}sortAscending"] = 0
-            items = self.get_json(path, params)
+            response = self.request("GET", path, params=params)
+            items = self._json(response)
             if not isinstance(items, list):
                 raise ApiUnexpectedAnswer(f"GET {self.api_url}{path} page {page} answered {type(items).__name__}, "
                                           "not a JSON list — check [command] api_path and the paging prefix")
@@ -197,14 +208,29 @@ class KeyfactorClient:
                                           f"page {page - 1} — the server ignores {prefix}pageReturned; check the "
                                           "paging prefix for this endpoint")
             previous_first = _identity(items[0]) if items else None
+            listed += len(items)
             yield from items
+            total = _total_count(response) if trusted else None
+            if total == listed:
+                return
+            if total is not None and listed > total:
+                trusted = False
+                self._count_disagrees(path, total, listed)
             if len(items) >= (cap or page_size):
                 continue
             if not items or cap is not None:
+                if trusted and total is not None:  # fewer items than the count said
+                    self._count_disagrees(path, total, listed)
                 return
             cap = len(items)  # the last page, or the server's own limit: the next page tells
         raise ApiUnexpectedAnswer(f"GET {self.api_url}{path}: still full pages after {max_pages} pages — "
                                   f"the server may ignore {prefix}pageReturned; check the paging prefix")
+
+    def _count_disagrees(self, path: str, total: int, listed: int) -> None:
+        """One line for the report: the count is wrong, and the listing did not rely on it."""
+        evidence.note_fact(f"{TOTAL_COUNT} of GET {path}", f"said {total}, the pages held {listed} — the server's "
+                           "count disagrees with its items; every page was read until a short page, so none was "
+                           "missed")
 
     # --- interpretation ------------------------------------------------------------------------
     def _json(self, response: requests.Response) -> Any:
@@ -298,6 +324,11 @@ class KeyfactorClient:
                 request_body=evidence.redact(request_body[:8000])[:4000],
                 response_body=evidence.redact(leg.text[:8000])[:4000],
             ))
+
+
+def _total_count(response: requests.Response) -> int | None:
+    text = response.headers.get(TOTAL_COUNT, "").strip()
+    return int(text) if text.isdigit() else None
 
 
 def _identity(item: Any) -> Any:

@@ -24,6 +24,13 @@ AGENTS = "/Agents"
 # AgentResponse.AgentPlatform (11.x documentation; 10.x uses the same enum in its spec).
 PLATFORMS = {0: "Unknown", 1: ".NET", 2: "Java", 3: "Mac", 4: "Android", 5: "Native", 6: "Bash",
              7: "Universal Orchestrator"}
+DOTNET, UNIVERSAL = 1, "Universal Orchestrator"
+# A Universal Orchestrator is AgentPlatform 7 in the 11.x documentation but 1 (".NET (Windows and Universal
+# Orchestrators)") in the 24.4 documentation and a 25.4 recording; 10.x does not say. On 1 it is told from a
+# Windows Orchestrator by what the server does say: its Version (the Windows Orchestrator ended at 8.7, Universal
+# Orchestrators start at 9) or its Capabilities (a UO extension's store jobs: "CertStores.<type>.<job>").
+FIRST_UNIVERSAL_MAJOR = 9
+UNIVERSAL_CAPABILITY = "CertStores."
 # AgentResponse.Status: 1 New, 2 Approved, 3 Disapproved; 4 is in the enum but undocumented.
 STATUSES = {1: "New", 2: "Approved", 3: "Disapproved"}
 APPROVED, DISAPPROVED = 2, 3
@@ -45,11 +52,11 @@ class Orchestrator:
 
     @classmethod
     def from_api(cls, item: dict[str, Any], zoneless: dt.tzinfo) -> Orchestrator:
-        platform, status, code = item.get("AgentPlatform"), item.get("Status"), item.get("LastErrorCode")
+        status, code = item.get("Status"), item.get("LastErrorCode")
         return cls(
             agent_id=str(item.get("AgentId") or ""),
             client_machine=str(item.get("ClientMachine") or f"(no ClientMachine, AgentId {item.get('AgentId')})"),
-            platform=PLATFORMS.get(platform, f"platform {platform}") if isinstance(platform, int) else "Unknown",
+            platform=platform_name(item),
             version=str(item.get("Version") or ""),
             status=status if isinstance(status, int) else 0,
             last_seen=parse_net_time(item.get("LastSeen"), zoneless),
@@ -93,6 +100,24 @@ class Orchestrator:
                f"{self.error()})"
 
 
+def platform_name(item: dict[str, Any]) -> str:
+    """The platform of an AgentResponse, a Universal Orchestrator recognised whichever number it is reported as."""
+    code = item.get("AgentPlatform")
+    if not isinstance(code, int) or isinstance(code, bool):
+        return "Unknown"
+    if code == DOTNET and _universal(str(item.get("Version") or ""), item.get("Capabilities")):
+        return UNIVERSAL
+    return PLATFORMS.get(code, f"platform {code}")
+
+
+def _universal(version: str, capabilities: Any) -> bool:
+    parts = version_parts(version)
+    if parts and parts[0] >= FIRST_UNIVERSAL_MAJOR:
+        return True
+    return isinstance(capabilities, list) and any(
+        isinstance(c, str) and c.startswith(UNIVERSAL_CAPABILITY) for c in capabilities)
+
+
 def format_age(age: dt.timedelta) -> str:
     seconds = int(age.total_seconds())
     days, rest = divmod(seconds, 86400)
@@ -106,7 +131,7 @@ def format_age(age: dt.timedelta) -> str:
 
 
 def fetch(client: KeyfactorClient, settings: OrchestratorsSection) -> list[Orchestrator]:
-    """Every orchestrator the server knows, all pages (no total-count header in 10.x: until a short page)."""
+    """Every orchestrator the server knows, all pages (client.pages: by X-Total-Count, else until a short page)."""
     zoneless = time_zone(settings.zoneless_times)
     found = []
     for item in client.pages(AGENTS, page_size=settings.page_size):

@@ -142,6 +142,21 @@ class Visit:
             raise SmokeError(f"Browser: the selector {selector!r} is not valid ({one_line(str(exc))[:120]}) — "
                              "fix it in the [portal] selectors of the environment file") from None
 
+    def links(self) -> list[tuple[str, str, str, str]]:
+        """Every link of this tab's page, hidden ones (a closed menu) included: (text, absolute href, title,
+        aria-label). Empty when the page did not load."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        if self.load.navigation_error:
+            return []
+        try:
+            found = self.page.eval_on_selector_all(
+                "a[href]", "all => all.map(a => [a.innerText || a.textContent || '', a.href || '', "
+                           "a.getAttribute('title') || '', a.getAttribute('aria-label') || ''])")
+        except PlaywrightError:
+            return []
+        return [tuple(str(value) for value in link) for link in found]  # type: ignore[misc]
+
     def snapshot(self, page: Any = None) -> PageLoad:
         """Title, text, final URL and a screenshot of `page` (default: this visit's tab) onto `self.load`."""
         from playwright.sync_api import Error as PlaywrightError

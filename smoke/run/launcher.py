@@ -43,8 +43,10 @@ class EmbeddedSandbox:
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
-def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None,
-          configuration: str | None = None) -> EmbeddedSandbox:
+def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None, environment: Path | None = None,
+          options: dict[str, Any] | None = None) -> EmbeddedSandbox:
+    """`environment`: the file whose sections the sandbox's run file carries (the one that started it); `options`:
+    [sandbox] keys passed on as `python -m sandbox --<key>` (uo_platform → --uo-platform)."""
     state_dir = Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     ready_file = state_dir / "ready.json"
     command = [sys.executable, "-m", "sandbox", "--state-dir", str(state_dir), "--ready-file", str(ready_file),
@@ -53,8 +55,10 @@ def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None,
         command += ["--fault", fault]
     if agents is not None:
         command += ["--agents", str(agents)]
-    if configuration is not None:
-        command += ["--configuration", configuration]
+    if environment is not None:
+        command += ["--environment", str(environment.resolve())]
+    for key, value in (options or {}).items():
+        command += ["--" + key.replace("_", "-"), str(value)]
     log = (state_dir / "sandbox.log").open("wb")
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout_s

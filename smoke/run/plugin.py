@@ -17,7 +17,7 @@ import pytest
 
 from smoke.ground import evidence, settings
 from smoke.ground.errors import ApiUnreachable, Blocked, ConfigError, SmokeError
-from smoke.run import environment, launcher, readiness, rootdir
+from smoke.run import environment, launcher, portal_map, readiness, rootdir
 from smoke.run.report import Outcome, RunFiles, RunReport, check_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +32,8 @@ REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
 # Checks that reach the Keyfactor server's URL (the IIS site): skipped once it did not answer at all.
 SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over"}
+# [sandbox] keys handed to `python -m sandbox` as options of the same name.
+SANDBOX_OPTIONS = ("uo_platform", "total_count", "configuration")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,11 +43,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-fault", action="append", default=[], metavar="NAME[=VALUE]",
                     help="with --env sandbox: reproduce a documented failure (repeatable; python -m sandbox "
                          "--list-faults lists them)")
+    group.addoption("--sandbox-portal", metavar="LAYOUT",
+                    help="with --env sandbox: serve the portal's pages under other routes and markup (other, "
+                         "other-nonav: python -m sandbox --help)")
     group.addoption("--read-only", action="store_true", help="skip every check that writes to the server")
     group.addoption("--ticket", metavar="CHG…", help="the change ticket: in the report's file name, its executor "
                                                       "and the summary")
     group.addoption("--wait-ready", metavar="DURATION", help="first wait up to DURATION (90s, 10m) for the API and "
                                                              "the portal to answer, e.g. after a reboot")
+    group.addoption(portal_map.OPTION, action="store_true", help=portal_map.HELP)
     group.addoption("--report-dir", metavar="DIR", default=str(ROOT / "reports"),
                     help="where reports/<env>/ goes (default: the suite's reports/ folder)")
     group.addoption("--keep-reports", metavar="N", type=int, default=50,
@@ -79,9 +85,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[SETTINGS] = loaded = _load(config, env)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if not config.option.collectonly:
+    if not config.option.collectonly and not config.getoption(portal_map.OPTION):
         config.stash[REPORT] = run = _plan_report(config, loaded.name, ticket)
         config.pluginmanager.register(_Recorder(run), "keyfactor-smoke-recorder")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """--portal-map: the environment (and the embedded sandbox) without a test session, as pytest's own --markers."""
+    if not config.getoption(portal_map.OPTION) or config.getoption("--help"):
+        return None
+    config._do_configure()
+    found = config.stash.get(SETTINGS, None)
+    if found is None:
+        raise pytest.UsageError(f"{portal_map.OPTION} needs an environment: pytest --env NAME {portal_map.OPTION}")
+    return portal_map.run(found, headed=bool(config.getoption("--headed", False)))
 
 
 def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunReport:
@@ -109,15 +127,22 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     name, path = settings.resolve(env)
     raw = settings.read_toml(path)
     faults = config.getoption("--sandbox-fault")
+    layout = config.getoption("--sandbox-portal")
     if "sandbox" not in raw:
-        if faults:
-            raise ConfigError(f"--sandbox-fault needs the embedded sandbox, but {path} has no [sandbox] section "
+        if faults or layout:
+            option = "--sandbox-fault" if faults else "--sandbox-portal"
+            raise ConfigError(f"{option} needs the embedded sandbox, but {path} has no [sandbox] section "
                               "— use --env sandbox")
         return environment.load(env)
     if config.option.collectonly:
         return environment.load(env, {"command": {"url": "https://localhost"}})
-    sandbox = launcher.start([*raw["sandbox"].get("faults", []), *faults], agents=raw["sandbox"].get("agents"),
-                             configuration=raw["sandbox"].get("configuration"))
+    # The sandbox writes this file's sections, with the run's values over them, into its run file.
+    section = raw["sandbox"]
+    options = {key: section[key] for key in SANDBOX_OPTIONS if key in section}
+    if layout:
+        options["portal"] = layout
+    sandbox = launcher.start([*section.get("faults", []), *faults], agents=section.get("agents"), environment=path,
+                             options=options)
     config.stash[SANDBOX] = sandbox
     os.environ.update(sandbox.ready["environ"])
     for secret in sandbox.ready["environ"].values():
