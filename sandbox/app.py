@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, enrollment, inventory, kdc, logs, portal, roles, run_environment, stores, tickets
+from . import configuration_api, database, enrollment, inventory, kdc, logs, portal, run_environment, tickets
 from .api import KeyfactorApi
+from .configuration import Configuration
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
@@ -53,6 +54,7 @@ class Sandbox:
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
+    configuration: Configuration = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     serving_since: float | None = None
 
@@ -83,8 +85,7 @@ class Sandbox:
         # --- parts mounted on the API and the site, and the services beside it (one line each) ---
         self.enrollment = enrollment.mount(api, self.pki)
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
-        stores.mount(api, self.inventory.agents)
-        roles.mount(api)
+        self.configuration = configuration_api.mount(api, self.inventory)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))

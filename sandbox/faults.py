@@ -289,6 +289,46 @@ REGISTRY: dict[str, Fault] = {
             fails=(),
             says="after 1 retry",
         ),
+        # --- carried over: compared with a baseline of the healthy sandbox (issue 13) ---
+        Fault(
+            "template-policy-reset",
+            "The web server template's policy was reset to the system-wide defaults: wildcards refused, 3072-bit "
+            "keys and RFC 2818 enforcement gone.",
+            marker="carried_over",
+            fails=("smoke/test_carried_over.py::test_every_certificate_template_kept_its_enrollment_settings",),
+            says="corp.example.com/WebServer: TemplatePolicy.AllowWildcards true → false",
+        ),
+        Fault(
+            "role-permission-lost",
+            "A security role lost a permission in the upgrade: PKI Operators can no longer revoke.",
+            marker="carried_over",
+            fails=("smoke/test_carried_over.py::test_every_security_role_kept_its_permissions_and_members",),
+            says='"Certificates:Revoke" → (absent)',
+        ),
+        Fault(
+            "alert-handler-moved",
+            "An expiration alert's PowerShell handler now runs a script outside the Extension Handler Path "
+            "(C:\\Scripts\\notify.ps1): 10.x does not run it.",
+            marker="carried_over",
+            fails=("smoke/test_carried_over.py::test_every_alert_kept_its_recipients_query_schedule_and_handler",
+                   "smoke/test_configuration.py::"
+                   "test_every_alert_powershell_handler_lies_under_the_extension_handler_path"),
+            says="EventHandlerParameters.ScriptName.DefaultValue",
+        ),
+        Fault(
+            "workflow-step-changed",
+            "A published workflow's REST step now calls another URL: its ServiceNow ticket goes elsewhere.",
+            marker="carried_over",
+            fails=("smoke/test_carried_over.py::test_every_workflow_kept_its_published_steps",),
+            says="Steps.NotifyServiceNow.ConfigurationParameters.URL",
+        ),
+        Fault(
+            "store-missing",
+            "A certificate store is gone after the upgrade: its certificates are no longer inventoried or renewed.",
+            marker="carried_over",
+            fails=("smoke/test_carried_over.py::test_every_certificate_store_is_still_defined",),
+            says="web02.corp.example.com | My | 102: missing",
+        ),
     ]
 }
 

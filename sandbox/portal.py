@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .api import KeyfactorApi, net_time
+from .configuration.server import REPORT_SCHEDULES
 from .faults import ActiveFaults
 from .listing import Listing
 from .portal_layouts import LAYOUTS, PORTAL, Layout
@@ -73,9 +74,10 @@ class Report:
              "DisplayName": "Report Date", "Description": "The date the report is evaluated at",
              "DefaultValue": "", "DisplayOrder": 2, "ParameterVisibility": 0},
         ]
+        schedules = REPORT_SCHEDULES.get(self.id, ())
         return {
             "Id": self.id,
-            "Scheduled": 0,
+            "Scheduled": len(schedules),
             "DisplayName": self.display_name,
             "Description": self.description,
             "ReportPath": self.report_path,
@@ -87,7 +89,7 @@ class Report:
             "RemoveDuplicates": False,
             "UsesCollection": self.uses_collection,
             "ReportParameter": parameters if self.uses_collection else parameters[1:],
-            "Schedules": [],
+            "Schedules": list(schedules),
             "AcceptedScheduleFormats": ["PDF", "Excel"],
         }
 

@@ -26,6 +26,7 @@ class SandboxSection(Section):
     start: bool = True
     faults: list[str] = []
     agents: Annotated[int, Field(ge=8)] | None = None  # orchestrators the sandbox lists (python -m sandbox --agents)
+    configuration: Literal["default", "large"] | None = None  # python -m sandbox --configuration (large: bench/)
     uo_platform: Literal[1, 7] | None = None  # the AgentPlatform of its Universal Orchestrators (--uo-platform)
     total_count: Literal["sent", "absent", "high", "low"] | None = None  # its X-Total-Count header (--total-count)
 

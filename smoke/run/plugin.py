@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SELF_TEST_DIRS = ("tests", "bench")
 CHECKS = ROOT / "smoke"
 SETTINGS = pytest.StashKey[environment.Settings]()
+# Loaded with this plugin rather than from conftest.py: pytest reads conftest.py only after the command line when
+# that names a path outside the project (--baseline-file /elsewhere/A.json), and --baseline-file must be known.
+pytest_plugins = ["smoke.run.baselines"]
 SANDBOX = pytest.StashKey[launcher.EmbeddedSandbox]()
 REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
@@ -31,7 +34,7 @@ ATTACH = pytest.StashKey[attach.Plan | None]()
 # Checks that reach the Keyfactor server's URL (the IIS site): skipped once it did not answer at all.
 SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over"}
 # [sandbox] keys handed to `python -m sandbox` as options of the same name.
-SANDBOX_OPTIONS = ("uo_platform", "total_count")
+SANDBOX_OPTIONS = ("uo_platform", "total_count", "configuration")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
