@@ -19,14 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .faults import ActiveFaults
-from .web import Request, Response, Router, html_response, json_response
+from .web import Request, Response, Router, html_response, json_response, service_unavailable
 
 HEALTHY_VERSION = "10.2.1.0"
 TOTAL_COUNT = "X-Total-Count"
 # What `--total-count` does to the header: sent as counted, left out, or off by one either way.
 TOTAL_COUNT_MODES = {"sent": 0, "absent": None, "high": 1, "low": -1}
 STALE_VERSION = "10.1.1.0"
-LICENCE_DAYS = 10 * 365  # longer than the site certificate's life: the sandbox's identity is renewed first
+LICENCE_ISSUED, LICENCE_EXPIRES = dt.datetime(2026, 6, 19), dt.datetime(2031, 6, 30)
 
 PROXY_SIGN_IN = """<!DOCTYPE html><html><head><title>Sign in - Corporate Web Gateway</title></head>
 <body><form method="post" action="/gateway/login"><h1>Sign in to continue</h1>
@@ -54,7 +54,6 @@ class KeyfactorApi:
     # "GET /Security/Roles" -> where the 10.x documentation describes it (the OpenAPI file does not)
     outside_openapi: dict[str, str] = field(default_factory=dict)
     version: str = HEALTHY_VERSION  # python -m sandbox --version: the server before the upgrade
-    installed: dt.datetime | None = None  # when the server was set up: the licence's dates stay the same across starts
 
     @property
     def reported_version(self) -> str:
@@ -105,14 +104,16 @@ class KeyfactorApi:
     def _proxy_front(self, request: Request) -> Response | None:
         if self.faults.on("proxy-login-page") and request.path.lower().startswith(self.base.lower()):
             return html_response(200, PROXY_SIGN_IN)
+        if self.faults.on("api-pool-stopped") and request.path.lower().startswith(self.base.lower()):
+            return service_unavailable()
         return None
 
     def status_endpoints(self, request: Request) -> Response:
         return json_response(200, sorted(self.endpoints))
 
     def license(self, request: Request) -> Response:
-        issued = (self.installed or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-        expires = issued + dt.timedelta(days=LICENCE_DAYS)
+        # A licence file's dates, the same at every start: they are configuration a baseline keeps.
+        issued, expires = LICENCE_ISSUED, LICENCE_EXPIRES
         version = self.reported_version
         return json_response(200, {
             "KeyfactorVersion": version,

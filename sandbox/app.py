@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import (
+    configuration_api,
     database,
     enrollment,
     identity,
@@ -21,16 +22,17 @@ from . import (
     kdc,
     logs,
     portal,
-    roles,
     run_environment,
     site_files,
-    stores,
+    tickets,
 )
 from .api import HEALTHY_VERSION, KeyfactorApi
+from .configuration import Configuration
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
 from .inventory import Inventory
+from .tickets import Tickets
 from .web import Authenticator, Router, SandboxHTTPServer, port_free, reserve_port, serve, tls_context
 
 HOST = "localhost"  # the SPN is HTTP/localhost; the server binds 127.0.0.1
@@ -68,6 +70,8 @@ class Sandbox:
     api: KeyfactorApi = field(init=False, repr=False)
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
+    tickets: Tickets = field(init=False, repr=False)
+    configuration: Configuration = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     port_kept: bool = field(default=True, init=False)  # the port is the home's, not one asked for with --port
     serving_since: float | None = None
@@ -101,18 +105,19 @@ class Sandbox:
         self.port_kept = not self.port
         self.port = self.port or self._kept_port(kept.port)
         router = Router()
-        self.api = api = KeyfactorApi(router, self.faults, total_count=self.total_count, version=self.version,
-                                      installed=kept.installed)
+        self.api = api = KeyfactorApi(router, self.faults, total_count=self.total_count, version=self.version)
         api.mount()
         # --- parts mounted on the API and the site, and the services beside it (one line each) ---
         self.enrollment = enrollment.mount(api, self.pki)
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
-        stores.mount(api, self.inventory.agents)
-        roles.mount(api)
+        self.configuration = configuration_api.mount(api, self.inventory)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(site_files.start(home, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
+        self.tickets = tickets.start(self.state_dir, self.faults, chain=self.chain, key=self.key,
+                                     ca_bundle=self.ca_bundle)
+        self._take(self.tickets.handover)
         portal.mount(api, self.portal_layout)
         if self.portal_layout != "default":
             self.notes.append(f"portal layout: {self.portal_layout}")

@@ -55,11 +55,6 @@ class Identity:
     site: tuple[x509.Certificate, PrivateKey]
     port: int
 
-    @property
-    def installed(self) -> dt.datetime:
-        """When this server was set up: the day its CA was made."""
-        return self.pki.root.cert.not_valid_before_utc
-
 
 def kept(home: Path, hostnames: list[str]) -> tuple[Identity, list[str]]:
     """The identity kept in `home` (made at the first start) and notes on what had to be made again."""

@@ -102,6 +102,13 @@ def before_the_upgrade(pytestconfig: pytest.Config) -> bool:
     return bool(pytestconfig.getoption("--baseline", default=False))
 
 
+def server_of(url: str) -> str:
+    """The server a baseline belongs to, as a person names it: scheme and host. The port is left out: it does not
+    make another server, and the embedded sandbox listens on a new one at every start."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}"
+
+
 class BaselineCheck(pytest.Item):
     """With --baseline: the configuration is read, every area, and saved as the environment's newest baseline."""
 
@@ -148,7 +155,7 @@ class Baselines:
         return self._before
 
     def _check_same_server(self, found: Baseline, path: Path) -> None:
-        here = (self.settings.name, self.settings.command.url)
+        here = (self.settings.name, server_of(self.settings.command.url))
         if (found.environment, found.server) != here:
             raise BaselineError(f"{path.name} is a baseline of {found.environment} ({found.server}), this run is "
                                 f"{here[0]} ({here[1]}) — name a baseline of {here[0]}, or compare the two offline: "
@@ -209,7 +216,7 @@ class Baselines:
 
     def document(self, areas: dict[str, Area]) -> Baseline:
         """A baseline of this environment's server holding `areas`."""
-        return Baseline(self.settings.name, self.settings.command.url, areas)
+        return Baseline(self.settings.name, server_of(self.settings.command.url), areas)
 
     def compare(self, key: str) -> AreaComparison:
         before = self.before()
