@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, enrollment, inventory, kdc, logs, portal, roles, run_environment, stores
+from . import database, enrollment, inventory, kdc, logs, operations, portal, roles, run_environment, stores
 from .api import KeyfactorApi
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
@@ -50,6 +50,7 @@ class Sandbox:
     api: KeyfactorApi = field(init=False, repr=False)
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
+    operations: operations.Operations = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     serving_since: float | None = None
 
@@ -82,6 +83,8 @@ class Sandbox:
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
         stores.mount(api, self.inventory.agents)
         roles.mount(api)
+        self.operations = operations.mount(api, self.pki, self.inventory, self.enrollment, self.state_dir)
+        self._take(self.operations.handover)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))

@@ -123,6 +123,13 @@ class CertificateAuthority:
     logical_name: str
     host_name: str
     forest_root: str = FOREST
+    explicit_user: str | None = None  # reached with explicit credentials (the password is never answered)
+    synchronised: bool = True  # FullScan and IncrementalScan scheduled
+    reachable: bool = True  # what POST /CertificateAuthority/Test finds (sandbox/ca_test.py)
+
+    @property
+    def name(self) -> str:
+        return f"{self.host_name}\\{self.logical_name}"
 
     def response(self) -> dict[str, Any]:
         """CertificateAuthorityResponse (spec: Models.CertificateAuthorities.CertificateAuthorityResponse)."""
@@ -148,14 +155,14 @@ class CertificateAuthority:
             "AllowedEnrollmentTypes": 3,
             "KeyRetention": 0,
             "KeyRetentionDays": None,
-            "ExplicitCredentials": False,
+            "ExplicitCredentials": self.explicit_user is not None,
             "SubscriberTerms": False,
-            "ExplicitUser": None,
+            "ExplicitUser": self.explicit_user,
             "ExplicitPassword": None,
             "UseAllowedRequesters": False,
             "AllowedRequesters": [],
-            "FullScan": {"Daily": {"Time": "2023-01-01T02:00:00Z"}},
-            "IncrementalScan": hourly,
+            "FullScan": {"Daily": {"Time": "2023-01-01T02:00:00Z"}} if self.synchronised else None,
+            "IncrementalScan": hourly if self.synchronised else None,
             "ThresholdCheck": None,
             "CAType": 0,
             "AuthCertificate": None,
@@ -200,12 +207,15 @@ EXTRA_TEMPLATES: tuple[Template, ...] = (
 
 
 def certificate_authorities(issuing_ca: str) -> list[CertificateAuthority]:
-    """The sandbox's issuing CA (logical name = its certificate's CN), and three more records."""
+    """The sandbox's issuing CA (logical name = its certificate's CN), and three more records: one reached with
+    explicit credentials, a switched-off DR copy, one in a partner forest."""
     return [
         CertificateAuthority(1, issuing_ca, CA_HOST),
-        CertificateAuthority(2, "CorpIssuingCA2", "ca02.corp.example.com"),
-        # Same logical name on another host: allowed (the constraint is on logical name AND host name).
-        CertificateAuthority(3, "CorpIssuingCA2", "ca02-dr.corp.example.com"),
+        # In another forest's trust: reached with explicit credentials.
+        CertificateAuthority(2, "CorpIssuingCA2", "ca02.corp.example.com", explicit_user="CORP\\svc-ca02-enroll"),
+        # Same logical name on another host: allowed (the constraint is on logical name AND host name). The DR copy
+        # is switched off: neither synchronised nor offered for enrollment, and its host does not answer.
+        CertificateAuthority(3, "CorpIssuingCA2", "ca02-dr.corp.example.com", synchronised=False, reachable=False),
         CertificateAuthority(4, "PartnerIssuingCA", "pki01.partner.example.net", forest_root=PARTNER_FOREST),
     ]
 
