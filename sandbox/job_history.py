@@ -118,7 +118,7 @@ def scheduled_jobs(agents: Sequence[Agent], now: dt.datetime, orphaned: bool) ->
             jobs.append(ScheduledJob(str(uuid.UUID(int=0x10B5_2000_0000_4000_8000_000000000000 + n)),
                                      REMOVED_ORCHESTRATOR, store, "IIS Personal", "Inventory",
                                      {"Interval": {"Minutes": 720}}, requested))
-    return jobs
+    return sorted(jobs, key=lambda j: j.id)  # the listing's default order
 
 
 @dataclass
@@ -176,7 +176,7 @@ class JobHistory:
         def schedule_type(schedule: dict[str, Any] | None) -> str | None:
             return next((code for key, code in _SCHEDULE_TYPES.items() if schedule and key in schedule), None)
 
-        api.get("/OrchestratorJobs/JobHistory", Listing("pq.", lambda: self.runs, Run.response, {
+        api.get("/OrchestratorJobs/JobHistory", Listing("pq.", lambda: self.runs, lambda run: run.response(), {
             "jobhistoryid": lambda r: r.history_id,
             "agentid": lambda r: agent_ids.get(r.job.orchestrator),
             "agent": lambda r: r.job.orchestrator,

@@ -226,7 +226,7 @@ def endpoints(base: str, pki: SandboxPKI, sample_serial: int, total: int) -> lis
     for number in range(len(found) + 1, total + 1):
         found.append(Endpoint(number, f"Sandbox Issuing CA 1 CRL (mirror {number})", CRL_TYPE,
                               f"{base}/mirror/{number}/issuing.crl"))
-    return found
+    return sorted(found, key=lambda e: e.name.casefold())  # in the listing's default order
 
 
 def start(api: KeyfactorApi, pki: SandboxPKI, enrollment: EnrollmentService, state_dir: Path) -> Handover:

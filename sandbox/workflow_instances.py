@@ -113,6 +113,7 @@ def instances(upgraded: dt.datetime, back: dt.datetime, now: dt.datetime, faults
 
 
 def mount(api: KeyfactorApi, found: list[WorkflowInstance]) -> None:
+    found.sort(key=lambda i: i.step.casefold())  # the listing's default order
     api.get("/Workflow/Instances", Listing("pq.", lambda: found, WorkflowInstance.response, {
         "definitionid": lambda i: i.definition.id,
         "id": lambda i: i.id,
