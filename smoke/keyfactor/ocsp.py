@@ -90,9 +90,12 @@ def judge(content: bytes, content_type: str, asked: Question, now: dt.datetime) 
         why = "it does not serve this CA" if answer.response_status == ocsp.OCSPResponseStatus.UNAUTHORIZED else \
             "it cannot answer now"
         return Finding(False, f"answered \"{status}\" for {asked.authority}: {why}", RESPONDER)
-    if answer.serial_number != asked.serial or answer.issuer_key_hash != asked.key_hash:
-        return Finding(False, f"answered about serial {answer.serial_number:X}, not the serial {asked.serial:X} of "
-                              f"{asked.authority} it was asked about", RESPONDER)
+    single = next((one for one in answer.responses
+                   if one.serial_number == asked.serial and one.issuer_key_hash == asked.key_hash), None)
+    if single is None:
+        about = ", ".join(f"{one.serial_number:X}" for one in answer.responses) or "nothing"
+        return Finding(False, f"answered about serial {about}, not the serial {asked.serial:X} of {asked.authority} "
+                              "it was asked about", RESPONDER)
     if asked.issuer is None:
         return Finding(False, f"answered for {asked.authority}, whose CA certificate is not in [operations] "
                               "issuer_certificates, so its signature cannot be checked",
@@ -104,14 +107,14 @@ def judge(content: bytes, content_type: str, asked: Question, now: dt.datetime) 
                               "a responder certificate the CA issued",
                        "renew or re-assign the OCSP Response Signing certificate in the responder's revocation "
                        "configuration")
-    this_update, next_update = answer.this_update_utc, answer.next_update_utc
+    this_update, next_update = single.this_update_utc, single.next_update_utc
     if this_update > now + CLOCK_SKEW:
         return Finding(False, f"answer made {this_update:%Y-%m-%d %H:%M} UTC, in the future",
                        "check the responder's clock (and this machine's)")
     if next_update is not None and next_update <= now:
         return Finding(False, f"stale answer: its next update {next_update:%Y-%m-%d %H:%M} UTC has passed",
                        f"the responder no longer refreshes its revocation data for {asked.authority} — {RESPONDER}")
-    status = answer.certificate_status.name.lower()
+    status = single.certificate_status.name.lower()
     until = f", next update {next_update:%Y-%m-%d %H:%M} UTC" if next_update else ""
     return Finding(True, f"\"{status}\" for serial {asked.serial:X} of {asked.authority}, signed by "
                          f"{common_name(signer.subject)}, produced {answer.produced_at_utc:%Y-%m-%d %H:%M} UTC{until}")

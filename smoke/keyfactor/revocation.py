@@ -95,6 +95,9 @@ class RevocationCheck:
         except Unanswered as exc:
             finding = Finding(False, str(exc), "check the web server at this location, the firewall and DNS from the "
                                                "places that use it (and HTTP_PROXY/NO_PROXY here)")
+        except ValueError as exc:  # what cryptography raises on a malformed structure inside a parsed answer
+            finding = Finding(False, f"an unreadable answer ({' '.join(str(exc).split())[:160]})",
+                              "a proxy or a broken publication answers at this location — fetch it by hand and check")
         return Verdict(endpoint, OK if finding.ok else FAILED, finding.detail, finding.fix)
 
     def _crl(self, endpoint: Endpoint) -> Finding:
