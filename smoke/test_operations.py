@@ -84,8 +84,8 @@ def test_no_orchestrator_job_failed_since_the_upgrade(operations, api, job_histo
     header = ("job type", "orchestrator", "jobs", "failed runs", "newest failure (UTC)", "newest message")
 
     def rows(groups: list[jobs.FailingGroup]) -> list[tuple[object, ...]]:
-        return [(g.job_type, g.orchestrator, len(g.jobs), g.runs, f"{g.newest.start:%Y-%m-%d %H:%M}" if g.newest
-                 else "", g.newest.message if g.newest else "") for g in groups]
+        return [(g.job_type, g.orchestrator, len(g.jobs), g.runs, _utc(g.newest.start) if g.newest else "",
+                 g.newest.message if g.newest else "") for g in groups]
 
     evidence.attach_text("Failing orchestrator jobs since the upgrade", plain_table(header, rows(found.failing)))
     if found.waived:
@@ -95,7 +95,7 @@ def test_no_orchestrator_job_failed_since_the_upgrade(operations, api, job_histo
     if found.recovered:
         evidence.attach_text("Jobs that failed since the upgrade and then succeeded", plain_table(
             ("job type", "orchestrator", "store", "failed at (UTC)", "message"),
-            [(r.job_type, r.orchestrator, r.store, f"{r.start:%Y-%m-%d %H:%M}", r.message) for r in found.recovered]))
+            [(r.job_type, r.orchestrator, r.store, _utc(r.start), r.message) for r in found.recovered]))
     if found.expired_waivers:
         evidence.note_fact("Expired job waivers (evaluated normally)",
                            "; ".join(w.describe() for w in found.expired_waivers))
@@ -130,8 +130,7 @@ def test_no_workflow_started_since_the_upgrade_failed_or_is_stuck(operations, ap
     offenders = [*found.failed, *found.stuck]
     evidence.attach_text("Workflow instances since the upgrade that failed, are stuck or wait for a person",
                          plain_table(("definition", "#", "status", "step", "started (UTC)", "message"), [
-                             (i.definition, i.reference, i.status, i.step,
-                              f"{i.started:%Y-%m-%d %H:%M}" if i.started else "?", i.message)
+                             (i.definition, i.reference, i.status, i.step, _utc(i.started), i.message)
                              for i in [*offenders, *found.waiting]]))
     assert not offenders, (
         f"{counted(len(offenders), 'workflow instance')} started since the upgrade "
@@ -168,10 +167,14 @@ def test_the_newest_audit_entries_since_the_upgrade_validate(operations, api, si
     checked = [(entry, audit.validates(api, entry)) for entry in entries]
     evidence.attach_text("Audit entries validated (GET /Audit/{id}/Validate)", plain_table(
         ("Id", "time (UTC)", "category", "operation", "user", "valid", "message"),
-        [(e.id, f"{e.when.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}" if e.when else "?", e.category, e.operation, e.user,
-          "yes" if ok else "NO", e.message) for e, ok in checked]))
+        [(e.id, _utc(e.when, seconds=True), e.category, e.operation, e.user, "yes" if ok else "NO", e.message)
+         for e, ok in checked]))
     invalid = [entry.id for entry, ok in checked if not ok]
     assert not invalid, (
         f"{len(invalid)} of the {len(checked)} newest audit entries since the upgrade do not validate "
         f"(Ids {', '.join(map(str, invalid[:20]))}{' …' if len(invalid) > 20 else ''}) — {FIX_AUDIT}"
     )
+
+
+def _utc(moment: dt.datetime | None, seconds: bool = False) -> str:
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M{':%S' if seconds else ''}}" if moment else "?"

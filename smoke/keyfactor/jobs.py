@@ -139,7 +139,7 @@ class FailingGroup:
         assert self.newest is not None
         jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}"
         return (f"{self.job_type} on {self.orchestrator}: {jobs} failing ({self.runs} failed runs, the newest "
-                f"{self.newest.start:%Y-%m-%d %H:%M} UTC: {self.newest.message})")
+                f"{self.newest.start.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC: {self.newest.message})")
 
 
 @dataclass

@@ -75,6 +75,8 @@ class Http:
             text = str(exc)
             if "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
                 raise Unanswered(f"the host name of {url} does not resolve") from None
+            if "timed out" in text.lower():  # a read timeout while the body was still coming
+                raise Unanswered(f"no answer from {where} within {self.timeout_s:g}s") from None
             if "refused" in text.lower():
                 raise Unanswered(f"connection refused by {where}") from None
             raise Unanswered(f"no connection to {where} ({type(exc).__name__})") from None
