@@ -26,6 +26,7 @@ from . import (
 )
 from .api import KeyfactorApi
 from .configuration import Configuration
+from .configuration.stores import inventory_jobs
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
@@ -98,7 +99,8 @@ class Sandbox:
         self.enrollment = enrollment.mount(api, self.pki)
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
         self.configuration = configuration_api.mount(api, self.inventory)
-        self.operations = operations.mount(api, self.pki, self.inventory, self.enrollment, self.state_dir)
+        self.operations = operations.mount(api, self.pki, self.inventory, self.enrollment, self.state_dir,
+                                           inventory_jobs(self.configuration.stores))
         self._take(self.operations.handover)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,

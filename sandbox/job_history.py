@@ -32,7 +32,6 @@ from .api import KeyfactorApi
 from .faults import ActiveFaults
 from .inventory import APPROVED, EXPECTED, Agent, json_net_time
 from .listing import Listing
-from .stores import STORES
 
 TOTAL_ENV, IN_WINDOW_ENV = "KF_SANDBOX_JOB_HISTORY", "KF_SANDBOX_JOBS_IN_WINDOW"
 DEFAULT_TOTAL, DEFAULT_IN_WINDOW = 8000, 2000
@@ -101,13 +100,13 @@ def _count(name: str, default: int) -> int:
         raise ValueError(f"{name}={text!r}: expected a whole number of job runs") from None
 
 
-def scheduled_jobs(agents: Sequence[Agent], now: dt.datetime, orphaned: bool) -> list[ScheduledJob]:
-    """The stores' inventories (sandbox/stores.py), one inventory per branch web server on the approved bulk
-    orchestrators, and under jobs-orphaned two left on the removed orch03."""
+def scheduled_jobs(agents: Sequence[Agent], now: dt.datetime, orphaned: bool,
+                   inventories: Sequence[tuple[str, str, str, str, dict[str, Any]]] = ()) -> list[ScheduledJob]:
+    """The named stores' inventories (sandbox/configuration/stores.py), one inventory per branch web server on the
+    approved bulk orchestrators, and under jobs-orphaned two left on the removed orch03."""
     requested = now - dt.timedelta(days=90)
-    jobs = [ScheduledJob(str(uuid.UUID(int=0x10B5_0000_0000_4000_8000_000000000000 + s.number)), s.orchestrator,
-                         s.client_machine, s.storepath, "Inventory", s.schedule, requested)
-            for s in STORES if s.schedule]
+    jobs = [ScheduledJob(job_id, orchestrator, machine, path, "Inventory", schedule, requested)
+            for job_id, orchestrator, machine, path, schedule in inventories]
     branch = [a for a in agents if a.status == APPROVED and a.client_machine.startswith("uo-")][:200]
     for n, agent in enumerate(branch):
         jobs.append(ScheduledJob(str(uuid.UUID(int=0x10B5_1000_0000_4000_8000_000000000000 + n)),
@@ -128,9 +127,10 @@ class JobHistory:
     upgraded: dt.datetime  # naive UTC: the wizard run's start
     back: dt.datetime  # naive UTC: the services were back after the upgrade
     now: dt.datetime  # naive UTC
+    inventories: Sequence[tuple[str, str, str, str, dict[str, Any]]] = ()  # the named stores' scheduled inventories
 
     def __post_init__(self) -> None:
-        self.scheduled = scheduled_jobs(self.agents, self.now, self.faults.on("jobs-orphaned"))
+        self.scheduled = scheduled_jobs(self.agents, self.now, self.faults.on("jobs-orphaned"), self.inventories)
         self.runs = self._history(_count(TOTAL_ENV, DEFAULT_TOTAL), _count(IN_WINDOW_ENV, DEFAULT_IN_WINDOW))
 
     def _history(self, total: int, in_window: int) -> list[Run]:

@@ -9,8 +9,10 @@ the services back some minutes later.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import logs, revocation, workflow_instances
 from .api import KeyfactorApi
@@ -34,11 +36,11 @@ class Operations:
 
 
 def mount(api: KeyfactorApi, pki: SandboxPKI, inventory: Inventory, enrollment: EnrollmentService,
-          state_dir: Path) -> Operations:
+          state_dir: Path, inventories: Sequence[tuple[str, str, str, str, dict[str, Any]]] = ()) -> Operations:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     upgraded, back = now - logs.WIZARD_AT, now - logs.SERVICES_RESTARTED
     CaTest(inventory.authorities, api.faults).mount(api)
-    jobs = JobHistory(api.faults, inventory.agents, upgraded, back, now)
+    jobs = JobHistory(api.faults, inventory.agents, upgraded, back, now, inventories)
     jobs.mount(api)
     workflows = workflow_instances.instances(upgraded, back, now, api.faults)
     workflow_instances.mount(api, workflows)
