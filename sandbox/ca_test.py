@@ -31,7 +31,8 @@ class CaTest:
         self.authorities = authorities
         self.faults = faults
         # What the database holds for each explicit-credentials CA; never answered, only compared.
-        self.stored = {ca.id: secrets.token_urlsafe(12) for ca in authorities if ca.explicit_user}
+        self.stored = {ca.id: ca.explicit_password or secrets.token_urlsafe(12)
+                       for ca in authorities if ca.explicit_user}
 
     def mount(self, api: KeyfactorApi) -> None:
         api.route("POST", "/CertificateAuthority/Test", self.answer)

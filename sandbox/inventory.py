@@ -15,7 +15,7 @@ Shaped by the 10.x spec (shared/keyfactor-openapi/openapi.yaml) and keyfactor-ap
 
 Agent count: `python -m sandbox --agents N`, or the KF_SANDBOX_AGENTS environment variable (default 300, so
 that the suite pages several times; thousands for bench/). The certificate stores the orchestrators manage:
-sandbox/stores.py.
+sandbox/configuration/stores.py.
 """
 
 from __future__ import annotations

@@ -229,15 +229,27 @@ def endpoints(base: str, pki: SandboxPKI, sample_serial: int, total: int) -> lis
     return sorted(found, key=lambda e: e.name.casefold())  # in the listing's default order
 
 
+# The same locations and sample from one start to the next, so that a baseline of revocation monitoring compares
+# clean: a fixed port when it is free (else any), and a fixed sample serial (the responder answers good for it).
+PREFERRED_PORT = 48_180
+SAMPLE_SERIAL = 0x6100_0000_23A1_B2C3_D4E5_F600_0000_0000_0023
+
+
+def _listen(publisher: Publisher) -> _WebServer:
+    try:
+        return _WebServer(("127.0.0.1", PREFERRED_PORT), publisher)
+    except OSError:  # another sandbox holds it
+        return _WebServer(("127.0.0.1", reserve_port()), publisher)
+
+
 def start(api: KeyfactorApi, pki: SandboxPKI, enrollment: EnrollmentService, state_dir: Path) -> Handover:
     """Serves the CRLs and the responder on loopback, lists them under Revocation Monitoring, and hands the suite
     the CA certificates to check their signatures against."""
     publisher = Publisher(pki, enrollment, api.faults)
-    server = _WebServer(("127.0.0.1", reserve_port()), publisher)
+    server = _listen(publisher)
     threading.Thread(target=server.serve_forever, name="sandbox-revocation", daemon=True).start()
-    sample, _ = pki.server_certificate(["ocsp-sample.corp.example.com"])
     total = int(os.environ.get(ENDPOINTS_ENV) or 5)
-    listed = endpoints(f"http://127.0.0.1:{server.server_address[1]}", pki, sample.serial_number, total)
+    listed = endpoints(f"http://127.0.0.1:{server.server_address[1]}", pki, SAMPLE_SERIAL, total)
     api.get("/Monitoring/Revocation", Listing("pagedQuery.", lambda: listed, Endpoint.response, {
         "id": lambda e: e.id,
         "name": lambda e: e.name,
