@@ -21,6 +21,7 @@ from . import (
     inventory,
     kdc,
     logs,
+    operations,
     portal,
     run_environment,
     site_files,
@@ -28,6 +29,7 @@ from . import (
 )
 from .api import HEALTHY_VERSION, KeyfactorApi
 from .configuration import Configuration
+from .configuration.stores import inventory_jobs
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
@@ -72,6 +74,7 @@ class Sandbox:
     inventory: Inventory = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
     configuration: Configuration = field(init=False, repr=False)
+    operations: operations.Operations = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     port_kept: bool = field(default=True, init=False)  # the port is the home's, not one asked for with --port
     serving_since: float | None = None
@@ -111,6 +114,9 @@ class Sandbox:
         self.enrollment = enrollment.mount(api, self.pki)
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
         self.configuration = configuration_api.mount(api, self.inventory)
+        self.operations = operations.mount(api, self.pki, self.inventory, self.enrollment, self.state_dir,
+                                           inventory_jobs(self.configuration.stores))
+        self._take(self.operations.handover)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(site_files.start(home, self.faults))
         self._take(database.start(self.state_dir, self.faults,
@@ -137,13 +143,13 @@ class Sandbox:
             self.on_stop.append(handover.stop)
 
     def _kept_port(self, port: int) -> int:
-        """The site's port of the previous starts: its URL is part of what a baseline names. Another sandbox of the
-        same home may be serving on it; this start then takes another and says so."""
+        """The site's port of the previous starts, as a real site keeps its binding. Another sandbox of the same home
+        may be serving on it; this start then takes another and says so."""
         if port_free(port):
             return port
         taken, port = port, reserve_port()
         self.notes.append(f"the site's port {taken} is in use (another sandbox of {self.home}?): this start serves "
-                          f"on {port}, and a baseline taken on {taken} names another server")
+                          f"on {port}")
         return port
 
     def _listen(self, router: Router, auth: Authenticator) -> None:

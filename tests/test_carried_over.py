@@ -42,7 +42,7 @@ def test_the_healthy_sandbox_compared_with_its_baseline_is_green_in_every_area(t
     assert run.returncode == 0, run.output
     assert len(run.with_outcome("passed")) == 15 and not run.with_outcome("skipped"), run.outcomes
     document = json.loads(healthy_baseline.read_text())
-    assert document["server"] == "https://localhost"  # no port: the sandbox listens on a new one at every start
+    assert document["server"] == "https://localhost"  # no port: another port does not make another server
     counts = {area: len(content["items"]) for area, content in document["areas"].items()}
     assert all(counts.values()), counts
 

@@ -104,7 +104,7 @@ def before_the_upgrade(pytestconfig: pytest.Config) -> bool:
 
 def server_of(url: str) -> str:
     """The server a baseline belongs to, as a person names it: scheme and host. The port is left out: it does not
-    make another server, and the embedded sandbox listens on a new one at every start."""
+    make another server (the embedded sandbox takes another when its own is busy)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}"
 
