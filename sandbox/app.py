@@ -115,7 +115,7 @@ class Sandbox:
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
         self.configuration = configuration_api.mount(api, self.inventory)
         self.operations = operations.mount(api, self.pki, self.inventory, self.enrollment, self.state_dir,
-                                           inventory_jobs(self.configuration.stores))
+                                           inventory_jobs(self.configuration.stores), kept.revocation_port)
         self._take(self.operations.handover)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(site_files.start(home, self.faults))

@@ -1,6 +1,6 @@
-"""What the sandbox keeps from one start to the next, as a real server does: its CA, the site's TLS certificate and
-the site's port, in the folder `identity/` of its home. A baseline taken at one start then compares clean with the
-next (the carried-over checks compare the site's certificate and address).
+"""What the sandbox keeps from one start to the next, as a real server does: its CA, the site's TLS certificate, the
+site's port and the port its CRLs are published on, in the folder `identity/` of its home. A baseline taken at one
+start then compares clean with the next (the carried-over checks compare the site's certificate and the CRLs' URLs).
 
 The folder is written beside its place and renamed into it whole, so a start never reads half of one; two starts
 that make it at once take turns (a lock file) and the second uses the first's. An unusable folder (damaged,
@@ -54,6 +54,7 @@ class Identity:
     pki: SandboxPKI
     site: tuple[x509.Certificate, PrivateKey]
     port: int
+    revocation_port: int  # where its CRLs and OCSP responder answer: their URLs are in Revocation Monitoring
 
 
 def kept(home: Path, hostnames: list[str]) -> tuple[Identity, list[str]]:
@@ -93,12 +94,14 @@ def _made_once(folder: Path, hostnames: list[str]) -> tuple[Identity, list[str]]
 
 def _make(hostnames: list[str]) -> Identity:
     pki = SandboxPKI.create(valid_days=CA_DAYS)
-    return Identity(pki, pki.server_certificate(hostnames, valid_days=SITE_DAYS), _choose_port())
+    site_port = _choose_port()
+    return Identity(pki, pki.server_certificate(hostnames, valid_days=SITE_DAYS), site_port,
+                    _choose_port(but=site_port))
 
 
-def _choose_port() -> int:
+def _choose_port(but: int = 0) -> int:
     for port in random.sample(PORTS, 50):
-        if port_free(port):
+        if port != but and port_free(port):
             return port
     return reserve_port()
 
@@ -114,7 +117,8 @@ def _publish(identity: Identity, folder: Path) -> None:
         path = building / _FILES[name]
         path.write_bytes(key_pem(key))
         path.chmod(0o600)
-    (building / _SITE).write_text(json.dumps({"port": identity.port}) + "\n")
+    (building / _SITE).write_text(json.dumps({"port": identity.port, "revocation_port": identity.revocation_port})
+                                  + "\n")
     building.rename(folder)
 
 
@@ -140,15 +144,16 @@ def _load(folder: Path, hostnames: list[str]) -> Identity | None:
         except (ValueError, TypeError):
             raise Unusable(f"{file} is damaged") from None
     try:
-        port = int(json.loads((folder / _SITE).read_text())["port"])
+        site = json.loads((folder / _SITE).read_text())
+        port, revocation_port = int(site["port"]), int(site["revocation_port"])
     except (OSError, ValueError, KeyError, TypeError):
         raise Unusable(f"{_SITE} is missing or damaged") from None
-    if port not in range(1, 65536):
-        raise Unusable(f"{_SITE}: port {port} is not a port")
+    if not {port, revocation_port} <= set(range(1, 65536)):
+        raise Unusable(f"{_SITE}: {port} or {revocation_port} is not a port")
     root = CertificateAuthority(certs["root"], keys["root_key"])
     issuing = CertificateAuthority(certs["issuing"], keys["issuing_key"])
     _check_chain(root, issuing, (certs["site"], keys["site_key"]), hostnames)
-    return Identity(SandboxPKI(root, issuing), (certs["site"], keys["site_key"]), port)
+    return Identity(SandboxPKI(root, issuing), (certs["site"], keys["site_key"]), port, revocation_port)
 
 
 def _check_chain(root: CertificateAuthority, issuing: CertificateAuthority,

@@ -33,17 +33,24 @@ def presented(sandbox: Sandbox) -> dict:
     return site_certificate(sandbox.url, str(sandbox.ca_bundle), 10)
 
 
+def get(sandbox: Sandbox, path: str) -> requests.Response:
+    return requests.get(f"{sandbox.url}/KeyfactorAPI{path}", headers=HEADERS, timeout=10,
+                        auth=(f"{DOMAIN}\\{USER}", sandbox.password), verify=str(sandbox.ca_bundle))
+
+
 def test_two_starts_with_one_home_are_the_same_server(tmp_path):
     home = tmp_path / "home"
     first = started(tmp_path, "first", home)
     try:
         before, url, bundle = presented(first), first.url, first.ca_bundle.read_bytes()
+        crls = get(first, "/Monitoring/Revocation").json()
     finally:
         first.stop()
     second = started(tmp_path, "second", home)
     try:
         assert presented(second) == before  # subject, names, issuer, validity and thumbprint
         assert second.url == url and second.ca_bundle.read_bytes() == bundle
+        assert get(second, "/Monitoring/Revocation").json() == crls  # published at the same URLs
         assert not second.notes
     finally:
         second.stop()
@@ -83,7 +90,8 @@ def test_a_damaged_identity_is_made_again_and_the_start_says_so(tmp_path):
 
 def test_a_site_certificate_about_to_expire_is_replaced_before_it_does(tmp_path):
     pki = SandboxPKI.create(valid_days=identity.CA_DAYS)
-    expiring = identity.Identity(pki, pki.server_certificate(SITE_NAMES, valid_days=identity.RENEW_DAYS - 1), 20001)
+    expiring = identity.Identity(pki, pki.server_certificate(SITE_NAMES, valid_days=identity.RENEW_DAYS - 1), 20001,
+                                 20002)
     identity._publish(expiring, tmp_path / identity.FOLDER)
     again, notes = identity.kept(tmp_path, SITE_NAMES)
     assert again.site[0].serial_number != expiring.site[0].serial_number
@@ -93,8 +101,7 @@ def test_a_site_certificate_about_to_expire_is_replaced_before_it_does(tmp_path)
 def test_the_sandbox_plays_the_server_before_the_upgrade(tmp_path):
     sandbox = started(tmp_path, "state", tmp_path / "home", version="10.1.4.0")
     try:
-        response = requests.get(f"{sandbox.url}/KeyfactorAPI/License", headers=HEADERS, timeout=10,
-                                auth=(f"{DOMAIN}\\{USER}", sandbox.password), verify=str(sandbox.ca_bundle))
+        response = get(sandbox, "/License")
         licence = response.json()
         assert response_errors("GET", "/License", 200, licence) == []
         assert licence["KeyfactorVersion"] == "10.1.4.0"
