@@ -67,6 +67,7 @@ def uninstall() -> None:
     if _state.stderr is not None:
         os.close(_state.stderr)
     _state = _State()
+    _cleaners.clear()
 
 
 def watch(cleaner: Cleaner) -> None:
