@@ -25,6 +25,7 @@ SELF_TEST_DIRS = ("tests", "bench")
 CHECKS = ROOT / "smoke"
 SETTINGS = pytest.StashKey[environment.Settings]()
 OPTIONS = pytest.StashKey[options.Options]()
+ENV_REPORTS = pytest.StashKey[tuple[Path, str | None]]()
 SANDBOX = pytest.StashKey[launcher.EmbeddedSandbox]()
 REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
@@ -104,12 +105,9 @@ def _plan_report(config: pytest.Config, found: environment.Settings, chosen: opt
     there (for a CI that renders Allure itself) and leaves reports/ alone."""
     started = dt.datetime.now().astimezone()
     given = getattr(config.option, "allure_report_dir", None)
-    where = chosen.report_dir / found.name
-    note = None
+    where, note = (None, None) if given else environment_reports(config)
     try:
-        if not given:
-            where, note = environment_folder(chosen.report_dir, found.name, found.path)
-        files = None if given else RunFiles.plan(where, started, chosen.ticket)
+        files = RunFiles.plan(where, started, chosen.ticket) if where else None
     except OSError as exc:
         raise pytest.UsageError(f"cannot write the report under {where} ({exc.strerror or exc}) — check its "
                                 "permissions, or pass --report-dir DIR") from None
@@ -122,6 +120,18 @@ def _plan_report(config: pytest.Config, found: environment.Settings, chosen: opt
     run.notes += [note] if note else []
     run.junit = Path(config.option.xmlpath) if config.option.xmlpath else None
     return run
+
+
+def environment_reports(config: pytest.Config) -> tuple[Path, str | None]:
+    """reports/<env>/ of the environment file in use, and the note when another file of the same name has it."""
+    if ENV_REPORTS not in config.stash:
+        found, where = config.stash[SETTINGS], config.stash[OPTIONS].report_dir
+        try:
+            config.stash[ENV_REPORTS] = environment_folder(where, found.name, found.path)
+        except OSError as exc:
+            raise pytest.UsageError(f"cannot write the report under {where / found.name} ({exc.strerror or exc}) — "
+                                    "check its permissions, or pass --report-dir DIR") from None
+    return config.stash[ENV_REPORTS]
 
 
 def _load(config: pytest.Config, env: str) -> environment.Settings:
