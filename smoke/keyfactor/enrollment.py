@@ -435,10 +435,8 @@ class EnrollmentRun:
                     search_problem = str(exc)
                 failed = self._revoke_pending()
         except KeyboardInterrupt:  # where no stop signal is shielded (the library used outside the suite)
-            left = [c.named() for c in self.certificates if not c.revoked] or ["none known"]
-            sys.stderr.write(f"\nInterrupted while revoking the smoke certificates of run {self.run_id}; revoke by "
-                             f"hand whatever Certificate Search finds for IssuedDN contains \"{self.run_id}\" "
-                             f"(known: {', '.join(left)})\n")
+            sys.stderr.write(f"\nInterrupted while revoking the smoke certificates of run {self.run_id}; "
+                             f"{self.left_by_hand()}\n")
             raise
         unreported = [c for c in failed if not c.reported]
         for cert in unreported:

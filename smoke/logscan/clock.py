@@ -120,5 +120,10 @@ class Window:
         return self.start <= time and (self.end is None or time <= self.end)
 
     def describe(self) -> str:
-        text = f"since {self.start:%Y-%m-%d %H:%M:%S}"
-        return text + (f" until {self.end:%Y-%m-%d %H:%M:%S}" if self.end else "")
+        text = f"since {_shown(self.start)}"
+        return text + (f" until {_shown(self.end)}" if self.end else "")
+
+
+def _shown(time: datetime) -> str:
+    """2026-11-27 01:00:00; also year 1 with its four digits, which strftime's %Y gives as "1" on some platforms."""
+    return time.isoformat(sep=" ", timespec="seconds")
