@@ -76,8 +76,8 @@ def _environment(tmp_path: Path, text: str) -> str:
 
 
 @pytest.mark.parametrize(("text", "says"), [
-    ('ca_bundle = "certs"\n', "[command] ca_bundle {tmp}/certs is a directory, not a file"),
-    ('[auth]\nprincipal = "svc@CORP"\nkeytab = "certs"\n', "[auth] keytab {tmp}/certs is a directory, not a file"),
+    ('ca_bundle = "certs"\n', "[command] ca_bundle {certs} is a directory, not a file"),
+    ('[auth]\nprincipal = "svc@CORP"\nkeytab = "certs"\n', "[auth] keytab {certs} is a directory, not a file"),
     ('[logs]\npaths = ["."]\nsince = "99999999999999d"\n', "[logs] since = '99999999999999d': since "
                                                            "'99999999999999d': longer than 365d, the most it accepts"),
     ('[logs]\npaths = ["."]\nsince = ""\n', "[logs] since = '': since is empty"),
@@ -89,7 +89,7 @@ def test_a_bad_value_in_the_environment_file_is_one_line_with_exit_code_4(tmp_pa
     done = suite("--env", _environment(tmp_path, text), env={"KF_DOOR_EMPTY": ""})
     assert done.returncode == 4, done.stdout + done.stderr
     line = only_line(done)
-    assert says.format(tmp=tmp_path) in line, line
+    assert says.format(certs=tmp_path / "certs") in line, line
 
 
 def test_an_environment_file_that_is_a_directory_is_said(tmp_path):

@@ -4,6 +4,7 @@ never share reports/<name>/ and its history; the second keeps its own folder, an
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from smoke.ground import settings
 from smoke.run.report import environment_folder
@@ -16,10 +17,10 @@ def test_each_environment_file_keeps_its_own_folder_and_comes_back_to_it(tmp_pat
     assert environment_folder(reports, "prod", first) == (reports / "prod", None)
     other, note = environment_folder(reports, "prod", second)
     assert other.parent == reports and other.name.startswith("prod-") and other != reports / "prod"
-    assert note and str(first) in note and str(second) in note
+    assert note and str(first.resolve()) in note and str(second) in note
     assert environment_folder(reports, "prod", second) == (other, note)
     assert environment_folder(reports, "prod", first) == (reports / "prod", None)
-    assert (reports / "prod" / "environment.txt").read_text().strip() == str(first)
+    assert (reports / "prod" / "environment.txt").read_text().strip() == str(first.resolve())
 
 
 def test_two_environment_files_of_the_same_name_do_not_share_reports_or_history(tmp_path):
@@ -36,5 +37,5 @@ def test_two_environment_files_of_the_same_name_do_not_share_reports_or_history(
     summary = (own / "latest-summary.md").read_text(encoding="utf-8")
     assert "Since the previous run" not in summary  # no history borrowed from the other file
     (note,) = [line for line in summary.splitlines() if line.startswith("- Note: ")]
-    assert f"holds the reports of another environment file of the same name, {copies[0]}" in note
+    assert f"holds the reports of another environment file of the same name, {Path(copies[0]).resolve()}" in note
     assert f"those of {copies[1]} are in" in note and own.name in note

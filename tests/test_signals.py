@@ -24,8 +24,6 @@ from smoke.ground import interrupts
 from tests.suite_runs import ROOT
 from tests.test_enrollment import environment, running, smoke_certificates, unrevoked
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals to a process group")
-
 INTERRUPTED = 2  # pytest's exit code for an interrupted run, as README's table says
 
 
@@ -99,6 +97,7 @@ WAYS = {
 }
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals to a process group")
 @pytest.mark.parametrize(("where", "way"), [
     ("inside", "SIGTERM to the process group"),
     ("inside", "Ctrl-C twice to the process group"),
@@ -152,7 +151,7 @@ def handled(monkeypatch) -> Callable[[], AbstractContextManager[None]]:
     return installed
 
 
-@pytest.mark.parametrize("name", [n for n in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, n)])
+@pytest.mark.parametrize("name", [n for n in ("SIGTERM", "SIGHUP", "SIGINT", "SIGBREAK") if hasattr(signal, n)])
 def test_the_first_stop_signal_interrupts_as_ctrl_c_does(handled, name):
     with handled():
         with pytest.raises(KeyboardInterrupt):

@@ -30,7 +30,6 @@ class LogPathError(LogScanError):
             " — give the account running the suite read access to it, or fix [logs] paths"
         )
 
-
     @classmethod
     def not_a_file(cls, path: str | os.PathLike[str], kind: str) -> LogPathError:
         return cls(f"logs: {os.fspath(path)} is {kind}, not a log file or folder — give the log files or their folder")

@@ -86,9 +86,9 @@ def environment_folder(reports_dir: Path, env: str, env_file: Path) -> tuple[Pat
     owner = _owner(env_file)
     base = reports_dir.resolve() / env
     claimed = _claim(base, owner)
-    if claimed == owner:
+    if os.path.normcase(claimed) == os.path.normcase(owner):
         return base, None
-    own = base.with_name(f"{env}-{hashlib.sha256(owner.encode()).hexdigest()[:8]}")
+    own = base.with_name(f"{env}-{hashlib.sha256(os.path.normcase(owner).encode()).hexdigest()[:8]}")
     _claim(own, owner)
     return own, (f"{_shown(base)}/ holds the reports of another environment file of the same name, {claimed}; "
                  f"those of {env_file} are in {_shown(own)}/")
@@ -97,8 +97,7 @@ def environment_folder(reports_dir: Path, env: str, env_file: Path) -> tuple[Pat
 def _owner(env_file: Path) -> str:
     """The file, as the same on every run: relative to the project when inside it (so the project may move)."""
     path = env_file.resolve()
-    text = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
-    return os.path.normcase(text)
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
 
 def _claim(folder: Path, owner: str) -> str:
