@@ -12,6 +12,7 @@ import socket
 import sys
 import tempfile
 import threading
+import tomllib
 from pathlib import Path
 from typing import NoReturn
 
@@ -82,6 +83,7 @@ def _main(argv: list[str] | None) -> int:
     _check_port(args.port)
     if args.state_dir is not None:
         _check_state_dir(args.state_dir)
+    _check_environment(args.environment)
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port, uo_platform=args.uo_platform,
                       total_count=args.total_count, environment=args.environment, portal_layout=args.portal)
@@ -128,6 +130,17 @@ def _check_state_dir(folder: Path) -> None:
     except OSError as exc:
         raise _Refused(f"--state-dir {folder}: cannot write there ({exc.strerror or exc}) — name a folder this "
                        "account may write to") from None
+
+
+def _check_environment(path: Path) -> None:
+    if path.is_dir():
+        raise _Refused(f"--environment {path}: is a directory, not a file — name an environment file (.toml)")
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _Refused(f"--environment {path}: file not found — name an environment file (.toml)") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise _Refused(f"--environment {path}: cannot be read as TOML ({exc}) — name an environment file") from None
 
 
 def _introduce(sandbox: Sandbox) -> None:

@@ -154,6 +154,15 @@ def test_a_bad_sandbox_option_is_one_line_with_exit_code_2(args, says):
     assert line.startswith("python -m sandbox: ") and says in line, line
 
 
+def test_an_environment_for_the_sandbox_that_is_a_folder_or_missing_is_one_line(tmp_path):
+    done = sandbox("--environment", str(tmp_path))
+    assert done.returncode == 2
+    assert f"--environment {tmp_path}: is a directory, not a file" in only_line(done)
+    done = sandbox("--environment", str(tmp_path / "missing.toml"))
+    assert done.returncode == 2
+    assert "missing.toml: file not found" in only_line(done)
+
+
 def test_a_busy_port_is_one_line_naming_it():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
