@@ -19,6 +19,7 @@ from typing import NoReturn
 from . import run_environment
 from .api import TOTAL_COUNT_MODES
 from .app import PASSWORD_ENV, Sandbox
+from .configuration import SCALE_ENV, SCALES
 from .faults import REGISTRY, ActiveFaults
 from .inventory import AGENTS_ENV, MIN_AGENTS, UNIVERSAL, UO_PLATFORMS
 from .portal_layouts import LAYOUTS
@@ -55,6 +56,9 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
     parser.add_argument("--agents", type=int, metavar="N",
                         help="how many orchestrators GET /Agents lists (default 300; also KF_SANDBOX_AGENTS)")
+    parser.add_argument("--configuration", choices=sorted(SCALES),
+                        help="how much configuration it holds: default, or large for bench/ (2,000 templates, 500 "
+                             f"roles, 50,000 stores, 1,000 alerts; also {SCALE_ENV})")
     parser.add_argument("--uo-platform", type=int, choices=UO_PLATFORMS, default=UNIVERSAL,
                         help="the AgentPlatform a Universal Orchestrator is reported as: 7 (11.x documentation, "
                              "the default) or 1 (24.4 documentation, 25.4)")
@@ -80,6 +84,8 @@ def _main(argv: list[str] | None) -> int:
         if args.agents < MIN_AGENTS:
             raise _Refused(f"--agents {args.agents}: the sandbox needs at least {MIN_AGENTS} orchestrators")
         os.environ[AGENTS_ENV] = str(args.agents)
+    if args.configuration:
+        os.environ[SCALE_ENV] = args.configuration
     _check_port(args.port)
     if args.state_dir is not None:
         _check_state_dir(args.state_dir)

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, enrollment, inventory, kdc, logs, portal, roles, run_environment, stores
+from . import configuration_api, database, enrollment, inventory, kdc, logs, portal, run_environment, tickets
 from .api import KeyfactorApi
+from .configuration import Configuration
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
 from .inventory import Inventory
 from .pki import SandboxPKI
+from .tickets import Tickets
 from .web import Authenticator, Router, SandboxHTTPServer, reserve_port, serve, tls_context
 
 HOST = "localhost"  # the SPN is HTTP/localhost; the server binds 127.0.0.1
@@ -51,6 +53,8 @@ class Sandbox:
     api: KeyfactorApi = field(init=False, repr=False)
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
+    tickets: Tickets = field(init=False, repr=False)
+    configuration: Configuration = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     serving_since: float | None = None
 
@@ -81,11 +85,13 @@ class Sandbox:
         # --- parts mounted on the API and the site, and the services beside it (one line each) ---
         self.enrollment = enrollment.mount(api, self.pki)
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
-        stores.mount(api, self.inventory.agents)
-        roles.mount(api)
+        self.configuration = configuration_api.mount(api, self.inventory)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
+        self.tickets = tickets.start(self.state_dir, self.faults, chain=self.chain, key=self.key,
+                                     ca_bundle=self.ca_bundle)
+        self._take(self.tickets.handover)
         portal.mount(api, self.portal_layout)
         if self.portal_layout != "default":
             self.notes.append(f"portal layout: {self.portal_layout}")

@@ -26,23 +26,16 @@ from typing import Any
 from urllib.parse import quote
 
 from .api import KeyfactorApi, net_time
+from .configuration.server import REPORT_SCHEDULES
 from .faults import ActiveFaults
 from .listing import Listing
 from .portal_layouts import LAYOUTS, PORTAL, Layout
-from .web import Request, Response, Router, html_response, json_response
+from .web import Request, Response, Router, html_response, json_response, service_unavailable
 
 LOGI = "/KeyfactorLogi"  # Logi Info runs as its own IIS application next to the portal
 ASSETS = Path(__file__).resolve().parent / "portal_assets"
 ISSUER = "CN=CorpIssuingCA1, DC=corp, DC=example, DC=com"
 CONNECTION_CLOSED = "The underlying connection was closed: Unable to connect to the remote server."
-
-# HTTP.sys answers this itself, before authentication, when the portal's application pool is stopped.
-SERVICE_UNAVAILABLE = """<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">
-<HTML><HEAD><TITLE>Service Unavailable</TITLE>
-<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>
-<BODY><h2>Service Unavailable</h2>
-<hr><p>HTTP Error 503. The service is unavailable.</p>
-</BODY></HTML>"""
 
 # ASP.NET's own page for an unhandled exception (the "yellow screen"), as an application answers it with 500.
 SERVER_ERROR = """<!DOCTYPE html><html><head><title>{detail}</title></head>
@@ -81,9 +74,10 @@ class Report:
              "DisplayName": "Report Date", "Description": "The date the report is evaluated at",
              "DefaultValue": "", "DisplayOrder": 2, "ParameterVisibility": 0},
         ]
+        schedules = REPORT_SCHEDULES.get(self.id, ())
         return {
             "Id": self.id,
-            "Scheduled": 0,
+            "Scheduled": len(schedules),
             "DisplayName": self.display_name,
             "Description": self.description,
             "ReportPath": self.report_path,
@@ -95,7 +89,7 @@ class Report:
             "RemoveDuplicates": False,
             "UsesCollection": self.uses_collection,
             "ReportParameter": parameters if self.uses_collection else parameters[1:],
-            "Schedules": [],
+            "Schedules": list(schedules),
             "AcceptedScheduleFormats": ["PDF", "Excel"],
         }
 
@@ -199,7 +193,7 @@ class Portal:
     # --- the site's front: HTTP.sys answers for a stopped application pool ---------------------------------
     def _front(self, request: Request) -> Response | None:
         if self.faults.on("portal-down") and request.path.lower().startswith(PORTAL.lower()):
-            return Response(503, SERVICE_UNAVAILABLE.encode(), "text/html; charset=us-ascii")
+            return service_unavailable()
         return None
 
     # --- portal pages -------------------------------------------------------------------------------------

@@ -7,10 +7,13 @@ from __future__ import annotations
 import pytest
 
 from smoke.ground import evidence
+from smoke.keyfactor import answers
 from smoke.portal.pages import report_names
 
 AREA = "Reports"  # the report's suite and feature
 pytestmark = pytest.mark.reports
+REPORT_FIELDS: answers.Fields = {"Id": "integer", "DisplayName": "string", "ShortName": "string",
+                                 "ReportPath": "string"}
 
 
 @pytest.fixture
@@ -21,9 +24,8 @@ def names(smoke_settings) -> list[str]:
 
 
 def test_the_api_lists_every_configured_report(api, names):
-    reports = list(api.pages("/Reports"))
-    evidence.attach_json("GET /Reports", [{k: r.get(k) for k in ("Id", "DisplayName", "ShortName", "ReportPath")}
-                                          for r in reports])
+    reports = answers.records(list(api.pages("/Reports")), REPORT_FIELDS, "GET /Reports")
+    evidence.attach_json("GET /Reports", [{k: r.get(k) for k in REPORT_FIELDS} for r in reports])
     listed = {r.get("DisplayName") for r in reports}
     missing = [name for name in names if name not in listed]
     shown = ", ".join(sorted(str(n) for n in listed)[:12]) or "none"

@@ -17,7 +17,7 @@ import pytest
 
 from smoke.ground import evidence, interrupts, settings
 from smoke.ground.errors import ApiUnreachable, Blocked, ConfigError, SmokeError
-from smoke.run import environment, launcher, options, portal_map, readiness, rootdir
+from smoke.run import attach, environment, launcher, options, portal_map, readiness, rootdir
 from smoke.run.report import Outcome, RunFiles, RunReport, environment_folder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,13 +26,17 @@ CHECKS = ROOT / "smoke"
 SETTINGS = pytest.StashKey[environment.Settings]()
 OPTIONS = pytest.StashKey[options.Options]()
 ENV_REPORTS = pytest.StashKey[tuple[Path, str | None]]()
+# Loaded with this plugin rather than from conftest.py: pytest reads conftest.py only after the command line when
+# that names a path outside the project (--baseline-file /elsewhere/A.json), and --baseline-file must be known.
+pytest_plugins = ["smoke.run.baselines"]
 SANDBOX = pytest.StashKey[launcher.EmbeddedSandbox]()
 REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
+ATTACH = pytest.StashKey[attach.Plan | None]()
 # Checks that reach the Keyfactor server's URL (the IIS site): skipped once it did not answer at all.
 SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over"}
 # [sandbox] keys handed to `python -m sandbox` as options of the same name.
-SANDBOX_OPTIONS = ("uo_platform", "total_count")
+SANDBOX_OPTIONS = ("uo_platform", "total_count", "configuration")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--read-only", action="store_true", help="skip every check that writes to the server")
     group.addoption("--ticket", metavar="CHG…", help="the change ticket: in the report's file name, its executor "
                                                       "and the summary")
+    group.addoption("--attach", action="store_true", help="after the report, attach it to --ticket's change ticket "
+                                                         "([ticket] in the environment file)")
     group.addoption("--wait-ready", metavar="DURATION", help="first wait up to DURATION (90s, 10m) for the API and "
                                                              "the portal to answer, e.g. after a reboot")
     group.addoption(portal_map.OPTION, action="store_true", help=portal_map.HELP)
@@ -79,7 +85,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"no environment chosen: pass --env NAME (found: {found}) or --env path/to/file.toml")
     try:
         config.stash[OPTIONS] = chosen = options.read(config.getoption)
+        attach.check_asked(config.getoption("--attach"), chosen.ticket)
         config.stash[SETTINGS] = loaded = _load(config, env)
+        config.stash[ATTACH] = attach.plan(loaded, chosen.ticket, config.getoption("--attach"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     if not config.option.collectonly and not config.getoption(portal_map.OPTION):
@@ -234,6 +242,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     except OSError as exc:  # the verdict stands; the report is what could not be written
         summary = f"report not written: {exc.strerror} ({exc.filename}) — check the space and permissions there"
     for line in summary.rstrip().splitlines():
+        terminalreporter.write_line(line)
+    for line in attach.after_run(config.stash.get(ATTACH, None), run):
         terminalreporter.write_line(line)
 
 
