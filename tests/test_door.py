@@ -78,12 +78,15 @@ def _environment(tmp_path: Path, text: str) -> str:
 @pytest.mark.parametrize(("text", "says"), [
     ('ca_bundle = "certs"\n', "[command] ca_bundle {certs} is a directory, not a file"),
     ('[auth]\nprincipal = "svc@CORP"\nkeytab = "certs"\n', "[auth] keytab {certs} is a directory, not a file"),
+    ('[ticket]\nsystem = "servicenow"\nurl = "https://sn.example.com"\nusername = "svc"\npassword_env = "X"\n'
+     'ca_bundle = "certs"\n', "[ticket] ca_bundle {certs} is a directory, not a file"),
     ('[logs]\npaths = ["."]\nsince = "99999999999999d"\n', "[logs] since = '99999999999999d': since "
                                                            "'99999999999999d': longer than 365d, the most it accepts"),
     ('[logs]\npaths = ["."]\nsince = ""\n', "[logs] since = '': since is empty"),
     ('[auth]\nmethod = "basic"\nusername = "CORP\\\\svc"\npassword_env = "KF_DOOR_EMPTY"\n',
      "environment variable KF_DOOR_EMPTY is set but empty"),
-], ids=["ca-bundle-directory", "keytab-directory", "log-window-huge", "log-window-empty", "password-empty"])
+], ids=["ca-bundle-directory", "keytab-directory", "ticket-ca-bundle-directory", "log-window-huge",
+        "log-window-empty", "password-empty"])
 def test_a_bad_value_in_the_environment_file_is_one_line_with_exit_code_4(tmp_path, text, says):
     (tmp_path / "certs").mkdir()
     done = suite("--env", _environment(tmp_path, text), env={"KF_DOOR_EMPTY": ""})
