@@ -14,6 +14,8 @@ from tests.test_report import NO_ALLURE, run_with_report
 def test_each_environment_file_keeps_its_own_folder_and_comes_back_to_it(tmp_path):
     reports = tmp_path / "reports"
     first, second = tmp_path / "site-a" / "prod.toml", tmp_path / "site-b" / "prod.toml"
+    assert environment_folder(reports, "prod", second, claim=False) == (reports / "prod", None)
+    assert not reports.exists()  # looking claims nothing
     assert environment_folder(reports, "prod", first) == (reports / "prod", None)
     other, note = environment_folder(reports, "prod", second)
     assert other.parent == reports and other.name.startswith("prod-") and other != reports / "prod"

@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                 "pass one of them")
     if taking:
         config.option.read_only = True
-    folder = environment_reports(config)[0] / "baselines"
+    folder = environment_reports(config, claim=False)[0] / "baselines"
     baselines = Baselines(found, folder, taking)
     if given is not None:
         try:

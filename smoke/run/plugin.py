@@ -130,16 +130,20 @@ def _plan_report(config: pytest.Config, found: environment.Settings, chosen: opt
     return run
 
 
-def environment_reports(config: pytest.Config) -> tuple[Path, str | None]:
-    """reports/<env>/ of the environment file in use, and the note when another file of the same name has it."""
-    if ENV_REPORTS not in config.stash:
-        found, where = config.stash[SETTINGS], config.stash[OPTIONS].report_dir
-        try:
-            config.stash[ENV_REPORTS] = environment_folder(where, found.name, found.path)
-        except OSError as exc:
-            raise pytest.UsageError(f"cannot write the report under {where / found.name} ({exc.strerror or exc}) — "
-                                    "check its permissions, or pass --report-dir DIR") from None
-    return config.stash[ENV_REPORTS]
+def environment_reports(config: pytest.Config, claim: bool = True) -> tuple[Path, str | None]:
+    """reports/<env>/ of the environment file in use, and the note when another file of the same name has it.
+    `claim=False` (a run that writes no report) creates nothing."""
+    if ENV_REPORTS in config.stash:
+        return config.stash[ENV_REPORTS]
+    found, where = config.stash[SETTINGS], config.stash[OPTIONS].report_dir
+    try:
+        folder = environment_folder(where, found.name, found.path, claim)
+    except OSError as exc:
+        raise pytest.UsageError(f"cannot write the report under {where / found.name} ({exc.strerror or exc}) — "
+                                "check its permissions, or pass --report-dir DIR") from None
+    if claim:
+        config.stash[ENV_REPORTS] = folder
+    return folder
 
 
 def _load(config: pytest.Config, env: str) -> environment.Settings:

@@ -79,17 +79,17 @@ def categorize(message: str) -> str:
     return "Product defect"
 
 
-def environment_folder(reports_dir: Path, env: str, env_file: Path) -> tuple[Path, str | None]:
+def environment_folder(reports_dir: Path, env: str, env_file: Path, claim: bool = True) -> tuple[Path, str | None]:
     """reports/<env>/ belongs to one environment file, named in its environment.txt. Another file of the same name
     (in another folder) keeps its reports and history in reports/<env>-<8 hex digits of its path>/, and the note
-    returned says so."""
+    returned says so. `claim=False` only looks: it creates no folder."""
     owner = _owner(env_file)
     base = reports_dir.resolve() / env
-    claimed = _claim(base, owner)
+    claimed = _claim(base, owner, claim)
     if os.path.normcase(claimed) == os.path.normcase(owner):
         return base, None
     own = base.with_name(f"{env}-{hashlib.sha256(os.path.normcase(owner).encode()).hexdigest()[:8]}")
-    _claim(own, owner)
+    _claim(own, owner, claim)
     return own, (f"{_shown(base)}/ holds the reports of another environment file of the same name, {claimed}; "
                  f"those of {env_file} are in {_shown(own)}/")
 
@@ -100,16 +100,22 @@ def _owner(env_file: Path) -> str:
     return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
 
-def _claim(folder: Path, owner: str) -> str:
-    """The environment file `folder` belongs to; `owner` when it belonged to none yet."""
-    folder.mkdir(parents=True, exist_ok=True)
+def _claim(folder: Path, owner: str, claim: bool) -> str:
+    """The environment file `folder` belongs to; `owner` when it belonged to none yet (then it is `owner`'s, if
+    `claim`)."""
     marker = folder / OWNER_FILE
+    if claim:
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with marker.open("x", encoding="utf-8") as handle:
+                handle.write(owner + "\n")
+            return owner
+        except FileExistsError:
+            pass
     try:
-        with marker.open("x", encoding="utf-8") as handle:
-            handle.write(owner + "\n")
-        return owner
-    except FileExistsError:
         return marker.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return owner
 
 
 @dataclass
