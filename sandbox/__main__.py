@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import run_environment
-from .api import TOTAL_COUNT_MODES
+from .api import HEALTHY_VERSION, TOTAL_COUNT_MODES
 from .app import PASSWORD_ENV, Sandbox
 from .configuration import SCALE_ENV, SCALES
 from .faults import REGISTRY, ActiveFaults
+from .identity import HomeError
 from .inventory import AGENTS_ENV, MIN_AGENTS, UNIVERSAL, UO_PLATFORMS
 from .portal_layouts import LAYOUTS
 
@@ -50,7 +51,14 @@ def _main(argv: list[str] | None) -> int:
                         help="reproduce a documented failure (repeatable); --list-faults shows them")
     parser.add_argument("--list-faults", action="store_true")
     parser.add_argument("--port", type=int, default=0, help="the HTTPS port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--state-dir", type=Path, help="where to keep keys, tickets and logs (default: temp)")
+    parser.add_argument("--state-dir", type=Path, help="where to keep this start's tickets, logs and keys (default: "
+                                                       "temp)")
+    parser.add_argument("--home", type=Path,
+                        help="what the server keeps from one start to the next: its CA, site certificate and port, "
+                             "its files on disk (default: inside the state dir)")
+    parser.add_argument("--version", type=_version, default=HEALTHY_VERSION, metavar="X.Y.Z",
+                        help=f"the Keyfactor Command version to report, e.g. 10.1.4 before the upgrade (default "
+                             f"{HEALTHY_VERSION})")
     parser.add_argument("--ready-file", type=Path, help="write a JSON handshake here once serving")
     parser.add_argument("--basic-only", action="store_true", help="no Kerberos realm, Basic only")
     parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
@@ -92,12 +100,16 @@ def _main(argv: list[str] | None) -> int:
     _check_environment(args.environment)
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port, uo_platform=args.uo_platform,
-                      total_count=args.total_count, environment=args.environment, portal_layout=args.portal)
+                      total_count=args.total_count, environment=args.environment, portal_layout=args.portal,
+                      home=args.home, version=args.version)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        sandbox.start()
+        try:
+            sandbox.start()
+        except HomeError as exc:
+            parser.exit(1, f"python -m sandbox: {exc}\n")
         if args.ready_file:
             sandbox.write_ready(args.ready_file)
         else:
@@ -152,8 +164,9 @@ def _check_environment(path: Path) -> None:
 def _introduce(sandbox: Sandbox) -> None:
     env_file = sandbox.state_dir / "sandbox-run.toml"
     env_file.write_text(sandbox.environment_toml())
-    print(f"Keyfactor Command sandbox at {sandbox.url}/KeyfactorAPI")
+    print(f"Keyfactor Command {sandbox.version} sandbox at {sandbox.url}/KeyfactorAPI")
     print(f"Faults: {', '.join(sandbox.faults.names()) or 'none'}")
+    print(f"Home (its CA, site certificate, port and files; --home keeps them for the next start): {sandbox.home}")
     for note in sandbox.notes:
         print(f"Note: {note}")
     print(f"Environment file: {env_file}")
@@ -165,6 +178,14 @@ def _introduce(sandbox: Sandbox) -> None:
         print(f"  export {name}={shlex.quote(value)}")
     print(f"  pytest --env {env_file}")
     print("Ctrl-C stops it.", flush=True)
+
+
+def _version(text: str) -> str:
+    """"10.1.4" → "10.1.4.0", as GET /License reports it."""
+    parts = text.split(".")
+    if not 2 <= len(parts) <= 4 or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version such as 10.1.4")
+    return ".".join(parts + ["0"] * (4 - len(parts)))
 
 
 def _alive(pid: int) -> bool:

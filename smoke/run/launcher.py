@@ -1,7 +1,9 @@
 """Starts the embedded sandbox as its own process (`python -m sandbox`) and reads its handshake.
 
 The suite never imports the sandbox: it runs it, then talks to it over the network like to a real
-server. The handshake file carries the run's URL, environment file and throwaway credentials.
+server. The handshake file carries the run's URL, environment file and throwaway credentials. What a server keeps
+from one start to the next (its CA, site certificate, port and files) stays in a home folder that every run of the
+environment reuses, so that a baseline taken at one start compares with the next.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ class EmbeddedSandbox:
                 self.process.kill()
         # Keys, tickets and the handshake's throwaway passwords go with the run.
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+def home_for(report_dir: Path, environment: str) -> Path:
+    """The sandbox's home beside the environment's reports and baselines: reports/<env>/.sandbox-home/."""
+    return report_dir / environment / ".sandbox-home"
 
 
 def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None, environment: Path | None = None,

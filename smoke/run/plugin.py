@@ -50,6 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-portal", metavar="LAYOUT",
                     help="with --env sandbox: serve the portal's pages under other routes and markup (other, "
                          "other-nonav: python -m sandbox --help)")
+    group.addoption("--sandbox-version", metavar="X.Y.Z",
+                    help="with --env sandbox: the Command version the sandbox reports, e.g. 10.1.4 to play the "
+                         "server before the upgrade (with --baseline)")
     group.addoption("--read-only", action="store_true", help="skip every check that writes to the server")
     group.addoption("--ticket", metavar="CHG…", help="the change ticket: in the report's file name, its executor "
                                                       "and the summary")
@@ -152,11 +155,13 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     raw = settings.read_toml(path)
     faults = config.getoption("--sandbox-fault")
     layout = config.getoption("--sandbox-portal")
+    version = config.getoption("--sandbox-version")
     if "sandbox" not in raw:
-        if faults or layout:
-            option = "--sandbox-fault" if faults else "--sandbox-portal"
-            raise ConfigError(f"{option} needs the embedded sandbox, but {path} has no [sandbox] section "
-                              "— use --env sandbox")
+        for given, option in ((faults, "--sandbox-fault"), (layout, "--sandbox-portal"),
+                              (version, "--sandbox-version")):
+            if given:
+                raise ConfigError(f"{option} needs the embedded sandbox, but {path} has no [sandbox] section "
+                                  "— use --env sandbox")
         return environment.load(env)
     if config.option.collectonly:
         return environment.load(env, {"command": {"url": "https://localhost"}})
@@ -165,6 +170,11 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     options = {key: section[key] for key in SANDBOX_OPTIONS if key in section}
     if layout:
         options["portal"] = layout
+    if version:
+        options["version"] = version
+    if not config.getoption(portal_map.OPTION):  # a map is not a run: it writes nothing under reports/
+        # What the server keeps from one start to the next, beside the environment's reports and baselines.
+        options["home"] = launcher.home_for(Path(config.getoption("--report-dir")), name).resolve()
     sandbox = launcher.start([*section.get("faults", []), *faults], agents=section.get("agents"), environment=path,
                              options=options)
     config.stash[SANDBOX] = sandbox
