@@ -179,11 +179,7 @@ class Sandbox:
     # --- slow-start (issue 7) ---
     def _slow_start(self, listen: Callable[[], None]) -> None:
         """A reboot: nothing listens on the port (connection refused) for a while, then the site is healthy."""
-        value = self.faults.value("slow-start") or ""
-        try:
-            seconds = float(value)
-        except ValueError:
-            raise ValueError(f"sandbox fault slow-start={value}: give the seconds, e.g. slow-start=5") from None
+        seconds = self.faults.seconds("slow-start") or 0.0
         self.notes.append(f"slow-start: the site refuses connections for {seconds:g} s, then comes up healthy")
         self.starting = threading.Timer(seconds, listen)
         self.starting.daemon = True

@@ -18,7 +18,7 @@ class Fault:
     marker: str  # the pytest marker selecting the checks this fault concerns
     fails: tuple[str, ...]  # node ids (relative to the project) that must go red
     says: str  # a phrase the one-line failure message must contain
-    takes_value: bool = False
+    takes_value: bool = False  # the fault takes SECONDS: name=SECONDS
 
 
 REGISTRY: dict[str, Fault] = {
@@ -416,26 +416,45 @@ REGISTRY: dict[str, Fault] = {
 }
 
 
+MAX_SECONDS = 3600.0  # a fault's SECONDS: long enough for any self-test, short enough to notice
+
+
 class ActiveFaults:
     """The faults this sandbox run reproduces, with their values (`slow-start=5`)."""
 
     def __init__(self, specs: list[str] | None = None) -> None:
         self._values: dict[str, str | None] = {}
         for spec in specs or []:
-            name, _, value = spec.partition("=")
+            name, given, value = spec.partition("=")
             if name not in REGISTRY:
                 known = ", ".join(sorted(REGISTRY))
                 raise ValueError(f"unknown sandbox fault {name!r}; known faults: {known}")
-            if REGISTRY[name].takes_value and not value:
-                raise ValueError(f"sandbox fault {name} needs a value, e.g. {name}=5")
+            if REGISTRY[name].takes_value:
+                _seconds(name, value)
+            elif given:
+                raise ValueError(f"sandbox fault {spec}: {name} takes no value — name it alone")
             self._values[name] = value or None
 
     def on(self, name: str) -> bool:
         assert name in REGISTRY, f"fault {name!r} is not in the registry"
         return name in self._values
 
-    def value(self, name: str) -> str | None:
-        return self._values.get(name)
+    def seconds(self, name: str) -> float | None:
+        """The SECONDS of a fault that takes them; None when the fault is off."""
+        value = self._values.get(name)
+        return _seconds(name, value) if self.on(name) and value else None
 
     def names(self) -> list[str]:
         return sorted(self._values)
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_SECONDS:  # also NaN
+        shown = f"{name}={value}" if value else name
+        raise ValueError(f"sandbox fault {shown}: give SECONDS, a number more than 0 and at most {MAX_SECONDS:g}, "
+                         f"e.g. {name}=5")
+    return seconds

@@ -22,7 +22,7 @@ from smoke.ground import evidence
 from smoke.ground.prerequisites import Prerequisite
 from smoke.keyfactor import by_hand, configuration, site
 from smoke.keyfactor.client import KeyfactorClient, connect
-from smoke.run.plugin import SETTINGS
+from smoke.run.plugin import SETTINGS, environment_reports
 from smoke.run.report import suite_version
 
 BASELINES = pytest.StashKey["Baselines"]()
@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                 "pass one of them")
     if taking:
         config.option.read_only = True
-    folder = Path(config.getoption("--report-dir")) / found.name / "baselines"
+    folder = environment_reports(config, claim=False)[0] / "baselines"
     baselines = Baselines(found, folder, taking)
     if given is not None:
         try:

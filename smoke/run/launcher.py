@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smoke.ground import interrupts
 from smoke.ground.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -67,13 +68,18 @@ def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None,
     for key, value in (options or {}).items():
         command += ["--" + key.replace("_", "-"), str(value)]
     log = (state_dir / "sandbox.log").open("wb")
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # Its own process group: Ctrl-C must not stop it before the run has revoked what it issued; it stops with the
+    # run (stop(), or --parent-pid when the run is killed).
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               **interrupts.own_process_group())
     deadline = time.monotonic() + timeout_s
     while not ready_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             if process.poll() is None:
                 process.kill()
             tail = (state_dir / "sandbox.log").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            if process.poll() == 2:  # it refused a fault or an option, and said which in one line
+                raise ConfigError(f"the embedded sandbox did not start: {tail[0]}")
             raise ConfigError(f"the embedded sandbox did not start: {tail[0]} — run `python -m sandbox` to see why")
         time.sleep(0.05)
     return EmbeddedSandbox(process, state_dir, json.loads(ready_file.read_text()))
