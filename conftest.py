@@ -33,5 +33,5 @@ def api(api_client: KeyfactorClient) -> Iterator[KeyfactorClient]:
     client.exchanges.clear()
 
 
-# The browser checks' fixtures (smoke/portal/fixtures.py) and the baselines of the carried-over checks.
-pytest_plugins = ["smoke.portal.fixtures", "smoke.run.baselines"]
+# The browser checks' fixtures (smoke/portal/fixtures.py), the baselines of the carried-over checks and the nodes.
+pytest_plugins = ["smoke.portal.fixtures", "smoke.run.baselines", "smoke.run.nodes"]

@@ -12,7 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import run_environment
+from . import nodes, run_environment
 from .api import TOTAL_COUNT_MODES
 from .app import PASSWORD_ENV, Sandbox
 from .faults import REGISTRY, ActiveFaults
@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
                              "the default) or 1 (24.4 documentation, 25.4)")
     parser.add_argument("--total-count", choices=list(TOTAL_COUNT_MODES), default="sent",
                         help="X-Total-Count on list endpoints: sent (default), absent, or one too high or too low")
+    parser.add_argument("--nodes", type=int, default=1, metavar="N",
+                        help="N web servers behind the one name, on 127.0.0.1 … 127.0.0.N (the environment file "
+                             "lists them as [command] nodes); the node-* faults change one of them")
     parser.add_argument("--environment", type=Path, default=run_environment.DEFAULT, metavar="FILE",
                         help="the environment file whose sections the written one carries "
                              "(default environments/sandbox.toml)")
@@ -49,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         faults = ActiveFaults(args.fault)
     except ValueError as exc:
         parser.error(str(exc))
+    wrong = nodes.problem(faults, args.nodes)
+    if wrong:
+        parser.error(wrong)
 
     if args.agents is not None:
         if args.agents < MIN_AGENTS:
@@ -56,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[AGENTS_ENV] = str(args.agents)
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port, uo_platform=args.uo_platform,
-                      total_count=args.total_count, environment=args.environment)
+                      total_count=args.total_count, environment=args.environment, nodes=args.nodes)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

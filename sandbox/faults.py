@@ -21,6 +21,8 @@ class Fault:
     takes_value: bool = False
 
 
+NODE_API = "smoke/test_nodes.py::test_the_api_answers_authenticated_on_every_node_at_the_same_expected_version"
+
 REGISTRY: dict[str, Fault] = {
     f.name: f
     for f in [
@@ -234,6 +236,42 @@ REGISTRY: dict[str, Fault] = {
             marker="api",
             fails=("smoke/test_api.py::test_the_api_answers_an_authenticated_request",),
             says="connection refused",
+            takes_value=True,
+        ),
+        # --- every node behind the load balancer (issue 15): N is a node number, 2 … python -m sandbox --nodes ---
+        Fault(
+            "node-not-upgraded",
+            "One web server behind the load balancer was left on the previous version: node N reports 10.1.1.0.",
+            marker="nodes",
+            fails=(NODE_API,),
+            says="reports 10.1.1.0, the others 10.2.1.0",
+            takes_value=True,
+        ),
+        Fault(
+            "node-down",
+            "One web server behind the load balancer does not answer (IIS stopped, the server off): node N refuses "
+            "connections.",
+            marker="nodes",
+            fails=(NODE_API,),
+            says="does not answer",
+            takes_value=True,
+        ),
+        Fault(
+            "node-ntlm-only",
+            "Node N's KeyfactorAPI application lost the Negotiate provider: it offers only NTLM, so Kerberos fails "
+            "there too.",
+            marker="nodes",
+            fails=(NODE_API, "smoke/test_nodes.py::"
+                             "test_every_iis_application_offers_the_same_sign_in_methods_on_every_node"),
+            says="NTLM",
+            takes_value=True,
+        ),
+        Fault(
+            "node-certificate",
+            "Node N's https binding presents another certificate than the site's (renewed on one node only).",
+            marker="nodes",
+            fails=("smoke/test_nodes.py::test_every_node_presents_the_sites_tls_certificate",),
+            says="the load-balanced name",
             takes_value=True,
         ),
     ]

@@ -28,7 +28,9 @@ from smoke.ground.errors import (
     ApiUnreachable,
     KerberosError,
 )
+from smoke.ground.kerberos_ticket import ticket_service
 from smoke.ground.prerequisites import Prerequisite
+from smoke.keyfactor.nodes import NodeAdapter
 
 # requests-kerberos logs its failures itself; the client turns them into one-line errors instead.
 logging.getLogger("requests_kerberos").setLevel(logging.CRITICAL)
@@ -76,10 +78,13 @@ class Exchange:
     response_headers: dict[str, str]
     request_body: str
     response_body: str
+    kerberos_service: str | None = None  # the service the Kerberos ticket sent was for: HTTP/<site>@REALM
 
     def as_text(self) -> str:
         lines = [f"{self.method} {self.url}"]
         lines += [f"{k}: {v}" for k, v in self.request_headers.items()]
+        if self.kerberos_service:
+            lines.append(f"(the Kerberos ticket sent is for {self.kerberos_service})")
         if self.request_body:
             lines += ["", self.request_body]
         lines += ["", f"HTTP {self.status} ({self.elapsed_ms} ms)"]
@@ -104,6 +109,7 @@ class KeyfactorClient:
     ca_bundle: str | None
     timeout_s: float
     preflight: Callable[[], None] | None = None  # runs before the first call (the Kerberos pre-check)
+    node: str | None = None  # one web server behind the load balancer, reached under the site's name
     exchanges: list[Exchange] = field(default_factory=list)
     scheme_used: str | None = None
     prerequisite: Prerequisite = field(default_factory=lambda: Prerequisite("the Keyfactor API"))
@@ -113,7 +119,10 @@ class KeyfactorClient:
         self.host = urlsplit(self.api_url).hostname or ""
         self.session = requests.Session()
         self.session.headers.update(KEYFACTOR_HEADERS)
-        if self.ca_bundle is None:
+        if self.node:
+            # The response header X-Kf-Smoke-Node names the address that answered, in each exchange's evidence.
+            self.session.mount("https://", NodeAdapter(self.host, self.node, None if self.ca_bundle else _truststore()))
+        elif self.ca_bundle is None:
             # The OS trust store (Windows certificate store, macOS keychain, /etc/ssl) where internal CAs live.
             self.session.mount("https://", TruststoreAdapter())
         self.session.auth = self._auth()
@@ -264,7 +273,7 @@ class KeyfactorClient:
 
     def _unreachable(self, method: str, url: str, exc: Exception) -> ApiUnreachable:
         text = str(exc)
-        where = urlsplit(url).netloc
+        where = urlsplit(url).netloc + (f" at {self.node}" if self.node else "")
         if isinstance(exc, requests.exceptions.SSLError):
             if "CERTIFICATE_VERIFY_FAILED" in text and "match" in text.lower():
                 return ApiUnreachable(f"TLS: the certificate of {where} does not match that host name — use the "
@@ -323,6 +332,7 @@ class KeyfactorClient:
                 # Redacting only what is kept: a page of thousands of orchestrators is megabytes.
                 request_body=evidence.redact(request_body[:8000])[:4000],
                 response_body=evidence.redact(leg.text[:8000])[:4000],
+                kerberos_service=ticket_service(leg.request.headers.get("Authorization", "")),
             ))
 
 
@@ -394,14 +404,20 @@ def _kerberos_auth(spn_host: str | None, principal: str | None) -> requests.auth
 
 class TruststoreAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        import truststore
-
-        kwargs["ssl_context"] = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        kwargs["ssl_context"] = _truststore()
         super().init_poolmanager(*args, **kwargs)
 
 
-def connect(settings: Any) -> KeyfactorClient:
-    """A client for the environment's API; with Kerberos, the ticket pre-check runs before its first call."""
+def _truststore() -> ssl.SSLContext:
+    import truststore
+
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def connect(settings: Any, node: str | None = None) -> KeyfactorClient:
+    """A client for the environment's API; with Kerberos, the ticket pre-check runs before its first call. `node`:
+    one web server behind the load balancer, by address or its own name (the site's name is kept for TLS, the Host
+    header and the Kerberos service)."""
     from smoke.ground import kerberos
 
     auth = settings.auth
@@ -412,4 +428,5 @@ def connect(settings: Any) -> KeyfactorClient:
     else:
         config = AuthConfig("basic", username=auth.username, password=settings.password())
     bundle = str(settings.command.ca_bundle) if settings.command.ca_bundle else None
-    return KeyfactorClient(settings.api_url, config, bundle, settings.command.timeout_s, preflight=preflight)
+    return KeyfactorClient(settings.api_url, config, bundle, settings.command.timeout_s, preflight=preflight,
+                           node=node)

@@ -40,6 +40,8 @@ from smoke.portal.launch import (
     file_ticket_cache,
     launch_problem,
     locate,
+    NODE_LOCAL_STATE,
+    node_flags,
     trust_ca_bundle,
 )
 from smoke.portal.page import Answer, PageLoad
@@ -59,6 +61,7 @@ class BrowserOptions:
     username: str | None = None
     password: str | None = None
     ca_bundle: Path | None = None
+    resolve_to: str | None = None  # one node behind the load balancer: the site's name is mapped to its address
 
     @property
     def host(self) -> str:
@@ -235,11 +238,16 @@ class BrowserSession:
         environ = dict(os.environ)
         args = list(CHROMIUM_FLAGS)
         if options.auth_method == "kerberos":
-            (profile / "Local State").write_text(json.dumps({"net": {"received_http_auth_negotiate_headers": True}}))
+            state: dict[str, Any] = {"net": {"received_http_auth_negotiate_headers": True}}
+            if options.resolve_to:
+                state["auth"] = NODE_LOCAL_STATE
+            (profile / "Local State").write_text(json.dumps(state))
             args.append(f"--auth-server-allowlist={options.host}")
             environ.update(file_ticket_cache(self._dir))
         if options.ca_bundle:
             environ.update(trust_ca_bundle(self._dir, options.ca_bundle))
+        if options.resolve_to:
+            args += node_flags(options.host, options.resolve_to)
         try:
             self._playwright = sync_playwright().start()
             launch = located(self._playwright)
@@ -306,8 +314,9 @@ def navigation_problem(url: str, text: str, timeout_s: float, auth_hint: str = "
     return f"{url}: the browser could not load it ({name or one_line(text)[:120]})"
 
 
-def connect(settings: Any, headed: bool = False) -> BrowserSession:
-    """A browser session for the environment: same server, same credentials as the API client."""
+def connect(settings: Any, headed: bool = False, resolve_to: str | None = None) -> BrowserSession:
+    """A browser session for the environment: same server, same credentials as the API client. `resolve_to`: the
+    address (or own name) of one node behind the load balancer, reached under the site's name."""
     from smoke.ground import kerberos
 
     portal = settings.portal
@@ -323,6 +332,7 @@ def connect(settings: Any, headed: bool = False) -> BrowserSession:
         username=auth.username if auth.method == "basic" else None,
         password=settings.password() if auth.method == "basic" else None,
         ca_bundle=settings.command.ca_bundle,
+        resolve_to=resolve_to,
     )
     return BrowserSession(options, preflight)
 

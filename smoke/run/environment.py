@@ -16,6 +16,7 @@ from smoke.database.section import DatabaseSection
 from smoke.ground import evidence, settings
 from smoke.ground.errors import ConfigError
 from smoke.ground.sections import AuthSection, CommandSection, PathValue, Section
+from smoke.keyfactor.nodes import check_nodes
 from smoke.keyfactor.sections import ConfigReviewSection, EnrollmentSection, OrchestratorsSection
 from smoke.logscan.section import LogsSection
 from smoke.portal.sections import PortalSection, ReportsSection
@@ -27,6 +28,7 @@ class SandboxSection(Section):
     agents: Annotated[int, Field(ge=8)] | None = None  # orchestrators the sandbox lists (python -m sandbox --agents)
     uo_platform: Literal[1, 7] | None = None  # the AgentPlatform of its Universal Orchestrators (--uo-platform)
     total_count: Literal["sent", "absent", "high", "low"] | None = None  # its X-Total-Count header (--total-count)
+    nodes: Annotated[int, Field(ge=1, le=8)] | None = None  # web servers behind its name (--nodes)
 
 
 class Settings(Section):
@@ -109,4 +111,9 @@ def _anchor_paths(environment: Settings, base: Path) -> Settings:
     if command.ca_bundle and not command.ca_bundle.is_file():
         raise ConfigError(f"{environment.path}: [command] ca_bundle {command.ca_bundle} does not exist — "
                           "point it at the PEM file of the CA that issued the server's TLS certificate")
+    if command.nodes:
+        try:
+            check_nodes(command.nodes, command.url)
+        except ConfigError as exc:
+            raise ConfigError(f"{environment.path}: {exc}") from None
     return environment

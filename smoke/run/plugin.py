@@ -30,7 +30,7 @@ SERVER_DOWN = pytest.StashKey[SmokeError]()
 # Checks that reach the Keyfactor server's URL (the IIS site): skipped once it did not answer at all.
 SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over"}
 # [sandbox] keys handed to `python -m sandbox` as options of the same name.
-SANDBOX_OPTIONS = ("uo_platform", "total_count")
+SANDBOX_OPTIONS = ("uo_platform", "total_count", "nodes")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,6 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-fault", action="append", default=[], metavar="NAME[=VALUE]",
                     help="with --env sandbox: reproduce a documented failure (repeatable; python -m sandbox "
                          "--list-faults lists them)")
+    group.addoption("--sandbox-nodes", type=int, metavar="N",
+                    help="with --env sandbox: N web servers behind its name, on 127.0.0.1 … 127.0.0.N (the "
+                         "environment lists them as [command] nodes)")
     group.addoption("--read-only", action="store_true", help="skip every check that writes to the server")
     group.addoption("--ticket", metavar="CHG…", help="the change ticket: in the report's file name, its executor "
                                                       "and the summary")
@@ -108,16 +111,19 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     name, path = settings.resolve(env)
     raw = settings.read_toml(path)
     faults = config.getoption("--sandbox-fault")
+    nodes = config.getoption("--sandbox-nodes")
     if "sandbox" not in raw:
-        if faults:
-            raise ConfigError(f"--sandbox-fault needs the embedded sandbox, but {path} has no [sandbox] section "
-                              "— use --env sandbox")
+        if faults or nodes:
+            raise ConfigError(f"--sandbox-fault and --sandbox-nodes need the embedded sandbox, but {path} has no "
+                              "[sandbox] section — use --env sandbox")
         return environment.load(env)
     if config.option.collectonly:
         return environment.load(env, {"command": {"url": "https://localhost"}})
     # The sandbox writes this file's sections, with the run's values over them, into its run file.
     section = raw["sandbox"]
     options = {key: section[key] for key in SANDBOX_OPTIONS if key in section}
+    if nodes is not None:
+        options["nodes"] = nodes
     sandbox = launcher.start([*section.get("faults", []), *faults], agents=section.get("agents"), environment=path,
                              options=options)
     config.stash[SANDBOX] = sandbox
