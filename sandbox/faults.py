@@ -270,7 +270,7 @@ REGISTRY: dict[str, Fault] = {
             "node-certificate",
             "Node N's https binding presents another certificate than the site's (renewed on one node only).",
             marker="nodes",
-            fails=("smoke/test_nodes.py::test_every_node_presents_the_sites_tls_certificate",),
+            fails=("smoke/test_nodes.py::test_every_node_presents_the_same_tls_certificate_as_the_load_balanced_name",),
             says="the load-balanced name",
             takes_value=True,
         ),

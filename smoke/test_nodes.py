@@ -58,7 +58,7 @@ def test_every_iis_application_offers_the_same_sign_in_methods_on_every_node(fle
     _verdict(fleet, fleet.sign_in())
 
 
-def test_every_node_presents_the_sites_tls_certificate(fleet, smoke_settings):
+def test_every_node_presents_the_same_tls_certificate_as_the_load_balanced_name(fleet, smoke_settings):
     """The same certificate as the load-balanced name, or with [command] node_certificates = "own" a valid one of
     the node's own that covers the site's name; days to expiry in the evidence."""
     _verdict(fleet, fleet.certificates(own=smoke_settings.command.node_certificates == "own"))
