@@ -35,12 +35,12 @@ from smoke.ground.errors import SmokeError
 from smoke.ground.prerequisites import Prerequisite
 from smoke.portal.launch import (
     CHROMIUM_FLAGS,
+    NODE_LOCAL_STATE,
     VIEWPORT,
     BrowserUnavailable,
     file_ticket_cache,
     launch_problem,
     locate,
-    NODE_LOCAL_STATE,
     node_flags,
     trust_ca_bundle,
 )

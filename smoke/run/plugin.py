@@ -114,8 +114,9 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     nodes = config.getoption("--sandbox-nodes")
     if "sandbox" not in raw:
         if faults or nodes:
-            raise ConfigError(f"--sandbox-fault and --sandbox-nodes need the embedded sandbox, but {path} has no "
-                              "[sandbox] section — use --env sandbox")
+            given = "--sandbox-fault" if faults else "--sandbox-nodes"
+            raise ConfigError(f"{given} needs the embedded sandbox, but {path} has no [sandbox] section "
+                              "— use --env sandbox")
         return environment.load(env)
     if config.option.collectonly:
         return environment.load(env, {"command": {"url": "https://localhost"}})
