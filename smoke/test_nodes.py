@@ -33,8 +33,8 @@ def test_the_api_answers_authenticated_on_every_node_at_the_same_expected_versio
     _verdict(fleet, finding)
 
 
-def test_the_portal_home_page_loads_on_every_node(fleet, node_home_page):
-    finding, answers = fleet.each("portal", lambda node: node_home_page(node.given))
+def test_the_portal_home_page_loads_on_every_node(fleet, node_home_pages):
+    finding, answers = fleet.together("portal", node_home_pages)
     unavailable = next((a.error for a in answers if isinstance(a.error, BrowserUnavailable)), None)
     if unavailable:
         raise unavailable  # the browser's problem, not the nodes'

@@ -118,15 +118,22 @@ class Fleet:
 
     # --- running a check on every node ---------------------------------------------------------------
     def each(self, check: str, work: Callable[[Node], T]) -> tuple[Finding, list[Answer[T]]]:
-        """`work` on every node that has answered so far, side by side (one thread per node). A node that gives no
+        """`work` on every node that has answered so far, side by side (one thread per node)."""
+        def side_by_side(nodes: list[Node]) -> list[Answer[T]]:
+            with ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="node") as pool:
+                futures = [(node, pool.submit(work, node)) for node in nodes]
+                return [_answer(node, future.result) for node, future in futures]
+
+        return self.together(check, side_by_side)
+
+    def together(self, check: str, work: Callable[[list[Node]], list[Answer[T]]]) -> tuple[Finding, list[Answer[T]]]:
+        """`work` on all the nodes that have answered so far at once (it answers for each). A node that gives no
         answer at all is marked so: the later checks leave it out."""
         finding = Finding(check, len(self.nodes), left_out=[node for node in self.nodes if node.down])
         up = [node for node in self.nodes if not node.down]
         if not up:
             raise Blocked(f"not run: every node failed earlier in this run — {self.nodes[0].down}")
-        with ThreadPoolExecutor(max_workers=len(up), thread_name_prefix="node") as pool:
-            futures = [(node, pool.submit(work, node)) for node in up]
-            answers = [_answer(node, future.result) for node, future in futures]
+        answers = work(up)
         for answer in answers:
             answer.node.checked = True
             if isinstance(answer.error, ApiUnreachable):

@@ -169,9 +169,11 @@ class BrowserSession:
     """One browser per run, started at first use. When it cannot start, the first check says why in one line and
     the later ones are skipped naming that cause (the API checks never depend on it)."""
 
-    def __init__(self, options: BrowserOptions, preflight: Callable[[], None] | None = None) -> None:
+    def __init__(self, options: BrowserOptions, preflight: Callable[[], None] | None = None,
+                 playwright: Any = None) -> None:
         self.options = options
         self.preflight = preflight
+        self._shared = playwright  # a running Playwright of this thread to start the browser with, kept on close
         self.prerequisite = Prerequisite("the browser")
         self.description = ""  # which browser, for the report
         self._playwright: Any = None
@@ -205,7 +207,7 @@ class BrowserSession:
                 self._context.close()
         except Exception:  # a browser that already died: nothing left to close
             pass
-        if self._playwright:
+        if self._playwright and self._playwright is not self._shared:
             self._playwright.stop()
         self._context = self._playwright = None
         if self._dir:
@@ -249,7 +251,7 @@ class BrowserSession:
         if options.resolve_to:
             args += node_flags(options.host, options.resolve_to)
         try:
-            self._playwright = sync_playwright().start()
+            self._playwright = self._shared or sync_playwright().start()
             launch = located(self._playwright)
             self.description = launch.pop("_description")
             context = self._playwright.chromium.launch_persistent_context(
@@ -314,9 +316,11 @@ def navigation_problem(url: str, text: str, timeout_s: float, auth_hint: str = "
     return f"{url}: the browser could not load it ({name or one_line(text)[:120]})"
 
 
-def connect(settings: Any, headed: bool = False, resolve_to: str | None = None) -> BrowserSession:
+def connect(settings: Any, headed: bool = False, resolve_to: str | None = None, playwright: Any = None
+            ) -> BrowserSession:
     """A browser session for the environment: same server, same credentials as the API client. `resolve_to`: the
-    address (or own name) of one node behind the load balancer, reached under the site's name."""
+    address (or own name) of one node behind the load balancer, reached under the site's name; `playwright`: a
+    running Playwright of the calling thread to start it with (one driver for several browsers)."""
     from smoke.ground import kerberos
 
     portal = settings.portal
@@ -334,7 +338,7 @@ def connect(settings: Any, headed: bool = False, resolve_to: str | None = None) 
         ca_bundle=settings.command.ca_bundle,
         resolve_to=resolve_to,
     )
-    return BrowserSession(options, preflight)
+    return BrowserSession(options, preflight, playwright)
 
 
 def script_error(exc: Any) -> str:

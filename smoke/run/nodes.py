@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from smoke.ground import evidence
-from smoke.keyfactor.fleet import Fleet
+from smoke.ground.errors import SmokeError
+from smoke.keyfactor.fleet import Answer, Fleet, Node
 from smoke.keyfactor.nodes import site_listed
-from smoke.portal.nodes import NodeHome, home_page
+from smoke.portal.nodes import NodeHome, home_pages
 from smoke.run.plugin import SETTINGS
 
 
@@ -37,9 +38,16 @@ def fleet(smoke_settings: Any) -> Fleet:
 
 
 @pytest.fixture(scope="session")
-def node_home_page(smoke_settings: Any, pytestconfig: pytest.Config) -> Callable[[str], NodeHome]:
-    """Opens the portal's home page on one node, in a browser of its own; skips without a [portal] section."""
+def node_home_pages(smoke_settings: Any, pytestconfig: pytest.Config
+                    ) -> Callable[[list[Node]], list[Answer[NodeHome]]]:
+    """Opens the portal's home page on each node, each in a browser of its own; skips without a [portal] section."""
     if smoke_settings.portal is None:
         pytest.skip(smoke_settings.not_configured("portal"))
     headed = bool(pytestconfig.getoption("--headed"))
-    return lambda node: home_page(smoke_settings, node, headed)
+
+    def visit(nodes: list[Node]) -> list[Answer[NodeHome]]:
+        found = home_pages(smoke_settings, [node.given for node in nodes], headed)
+        return [Answer(node, error=home) if isinstance(home, SmokeError) else Answer(node, home)
+                for node, home in zip(nodes, found.values(), strict=True)]
+
+    return visit
