@@ -88,7 +88,8 @@ def main() -> int:
         *rows, "",
         f"The node checks of the {args.nodes}-node runs (median of the rounds, from the JUnit XML): each asks every "
         "node side by side, one thread per node; the portal check starts a browser per node (the resolver rule "
-        "belongs to the browser process), all at once.", "",
+        "belongs to the browser process): a few Playwright drivers (starting one costs more than a browser) each "
+        "start their nodes' browsers in turn.", "",
         "| check | median |", "|---|---|", *per_check, "",
     ])
     args.out.write_text(text, encoding="utf-8")
