@@ -15,8 +15,10 @@ from pathlib import Path
 from . import nodes, run_environment
 from .api import TOTAL_COUNT_MODES
 from .app import PASSWORD_ENV, Sandbox
+from .configuration import SCALE_ENV, SCALES
 from .faults import REGISTRY, ActiveFaults
 from .inventory import AGENTS_ENV, MIN_AGENTS, UNIVERSAL, UO_PLATFORMS
+from .portal_layouts import LAYOUTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
     parser.add_argument("--agents", type=int, metavar="N",
                         help="how many orchestrators GET /Agents lists (default 300; also KF_SANDBOX_AGENTS)")
+    parser.add_argument("--configuration", choices=sorted(SCALES),
+                        help="how much configuration it holds: default, or large for bench/ (2,000 templates, 500 "
+                             f"roles, 50,000 stores, 1,000 alerts; also {SCALE_ENV})")
     parser.add_argument("--uo-platform", type=int, choices=UO_PLATFORMS, default=UNIVERSAL,
                         help="the AgentPlatform a Universal Orchestrator is reported as: 7 (11.x documentation, "
                              "the default) or 1 (24.4 documentation, 25.4)")
@@ -42,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--environment", type=Path, default=run_environment.DEFAULT, metavar="FILE",
                         help="the environment file whose sections the written one carries "
                              "(default environments/sandbox.toml)")
+    parser.add_argument("--portal", choices=list(LAYOUTS), default="default",
+                        help="where the portal puts its pages and how it draws its navigation (default: default)")
     args = parser.parse_args(argv)
 
     if args.list_faults:
@@ -60,9 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.agents < MIN_AGENTS:
             parser.error(f"--agents {args.agents}: the sandbox needs at least {MIN_AGENTS} orchestrators")
         os.environ[AGENTS_ENV] = str(args.agents)
+    if args.configuration:
+        os.environ[SCALE_ENV] = args.configuration
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port, uo_platform=args.uo_platform,
-                      total_count=args.total_count, environment=args.environment, nodes=args.nodes)
+                      total_count=args.total_count, environment=args.environment, portal_layout=args.portal,
+                      nodes=args.nodes)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .faults import ActiveFaults
-from .web import Request, Response, Router, html_response, json_response
+from .web import Request, Response, Router, html_response, json_response, service_unavailable
 
 HEALTHY_VERSION = "10.2.1.0"
 TOTAL_COUNT = "X-Total-Count"
 # What `--total-count` does to the header: sent as counted, left out, or off by one either way.
 TOTAL_COUNT_MODES = {"sent": 0, "absent": None, "high": 1, "low": -1}
 STALE_VERSION = "10.1.1.0"
+LICENCE_ISSUED, LICENCE_EXPIRES = dt.datetime(2026, 6, 19), dt.datetime(2031, 6, 30)
 
 PROXY_SIGN_IN = """<!DOCTYPE html><html><head><title>Sign in - Corporate Web Gateway</title></head>
 <body><form method="post" action="/gateway/login"><h1>Sign in to continue</h1>
@@ -98,21 +99,23 @@ class KeyfactorApi:
     def _proxy_front(self, request: Request) -> Response | None:
         if self.faults.on("proxy-login-page") and request.path.lower().startswith(self.base.lower()):
             return html_response(200, PROXY_SIGN_IN)
+        if self.faults.on("api-pool-stopped") and request.path.lower().startswith(self.base.lower()):
+            return service_unavailable()
         return None
 
     def status_endpoints(self, request: Request) -> Response:
         return json_response(200, sorted(self.endpoints))
 
     def license(self, request: Request) -> Response:
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        expires = now + dt.timedelta(days=200)
+        # A licence file's dates, the same at every start: they are configuration a baseline keeps.
+        issued, expires = LICENCE_ISSUED, LICENCE_EXPIRES
         version = STALE_VERSION if self.faults.on("version-mismatch") else HEALTHY_VERSION
         return json_response(200, {
             "KeyfactorVersion": version,
             "LicenseData": {
                 "LicenseId": "5f1c2a9e-sandbox",
                 "Customer": {"Name": "Sandbox Corp", "Id": "1001"},
-                "IssuedDate": net_time(now - dt.timedelta(days=165), zone=False),
+                "IssuedDate": net_time(issued, zone=False),
                 "ExpirationDate": net_time(expires, zone=False),
                 "LicensedProducts": [{
                     "ProductId": "KeyfactorCommand",

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, enrollment, inventory, kdc, logs, nodes, portal, roles, run_environment, stores
+from . import configuration_api, database, enrollment, inventory, kdc, logs, nodes, portal, run_environment, tickets
 from .api import KeyfactorApi
+from .configuration import Configuration
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
 from .inventory import Inventory
 from .pki import SandboxPKI
+from .tickets import Tickets
 from .web import Authenticator, Router, SandboxHTTPServer, reserve_port, serve, tls_context
 
 HOST = "localhost"  # the SPN is HTTP/localhost; the server binds 127.0.0.1
@@ -38,6 +40,7 @@ class Sandbox:
     # The environment file whose sections the run's environment file carries (run_environment.py); None: only
     # what exists at run time.
     environment: Path | None = None
+    portal_layout: str = "default"  # where the portal puts its pages (sandbox/portal_layouts.py)
     notes: list[str] = field(default_factory=list)
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
@@ -51,6 +54,8 @@ class Sandbox:
     api: KeyfactorApi = field(init=False, repr=False)
     enrollment: EnrollmentService = field(init=False, repr=False)
     inventory: Inventory = field(init=False, repr=False)
+    tickets: Tickets = field(init=False, repr=False)
+    configuration: Configuration = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     serving_since: float | None = None
 
@@ -81,12 +86,16 @@ class Sandbox:
         # --- parts mounted on the API and the site, and the services beside it (one line each) ---
         self.enrollment = enrollment.mount(api, self.pki)
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
-        stores.mount(api, self.inventory.agents)
-        roles.mount(api)
+        self.configuration = configuration_api.mount(api, self.inventory)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
-        portal.mount(api)
+        self.tickets = tickets.start(self.state_dir, self.faults, chain=self.chain, key=self.key,
+                                     ca_bundle=self.ca_bundle)
+        self._take(self.tickets.handover)
+        portal.mount(api, self.portal_layout)
+        if self.portal_layout != "default":
+            self.notes.append(f"portal layout: {self.portal_layout}")
         auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
         if self.faults.on("slow-start"):
             self._slow_start(lambda: self._listen(router, auth))

@@ -24,7 +24,9 @@ import datetime as dt
 import os
 import random
 import re
+import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -123,43 +125,56 @@ class CertificateAuthority:
     logical_name: str
     host_name: str
     forest_root: str = FOREST
+    # What an administrator set on the CA in Keyfactor (the configuration a baseline keeps).
+    delegate: bool = False
+    key_retention: tuple[int, int | None] = (0, None)  # (KeyRetention, KeyRetentionDays)
+    requesters: tuple[str, ...] = ()
+    explicit_user: str | None = None  # with the password below: ExplicitCredentials
+    explicit_password: str | None = None
+    thresholds: tuple[int, int, int, int] | None = None  # (IssuanceMax, IssuanceMin, DenialMax, FailureMax)
+    full_scan_hour: int = 2
+    incremental_minutes: int = 60
+    rfc_enforcement: bool = False
+    enforce_unique_dn: bool = False
 
     def response(self) -> dict[str, Any]:
         """CertificateAuthorityResponse (spec: Models.CertificateAuthorities.CertificateAuthorityResponse)."""
-        hourly = {"Interval": {"Minutes": 60}}
+        hourly = {"Interval": {"Minutes": self.incremental_minutes}}
+        issuance_max, issuance_min, denial_max, failure_max = self.thresholds or (None, None, None, None)
         return {
             "Id": self.id,
             "LogicalName": self.logical_name,
             "HostName": self.host_name,
-            "Delegate": False,
-            "DelegateEnrollment": False,
+            "Delegate": self.delegate,
+            "DelegateEnrollment": self.delegate,
             "ForestRoot": self.forest_root,
             "ConfigurationTenant": self.forest_root,
             "Remote": False,
             "Agent": None,
             "Standalone": False,
-            "MonitorThresholds": False,
-            "IssuanceMax": None,
-            "IssuanceMin": None,
-            "DenialMax": None,
-            "FailureMax": None,
-            "RFCEnforcement": False,
+            "MonitorThresholds": self.thresholds is not None,
+            "IssuanceMax": issuance_max,
+            "IssuanceMin": issuance_min,
+            "DenialMax": denial_max,
+            "FailureMax": failure_max,
+            "RFCEnforcement": self.rfc_enforcement,
             "Properties": "{}",
             "AllowedEnrollmentTypes": 3,
-            "KeyRetention": 0,
-            "KeyRetentionDays": None,
-            "ExplicitCredentials": False,
+            "KeyRetention": self.key_retention[0],
+            "KeyRetentionDays": self.key_retention[1],
+            "ExplicitCredentials": self.explicit_user is not None,
             "SubscriberTerms": False,
-            "ExplicitUser": None,
-            "ExplicitPassword": None,
-            "UseAllowedRequesters": False,
-            "AllowedRequesters": [],
-            "FullScan": {"Daily": {"Time": "2023-01-01T02:00:00Z"}},
+            "ExplicitUser": self.explicit_user,
+            "ExplicitPassword": {"SecretValue": self.explicit_password}
+            if self.explicit_password else None,
+            "UseAllowedRequesters": bool(self.requesters),
+            "AllowedRequesters": list(self.requesters),
+            "FullScan": {"Daily": {"Time": f"2023-01-01T{self.full_scan_hour:02d}:00:00Z"}},
             "IncrementalScan": hourly,
-            "ThresholdCheck": None,
+            "ThresholdCheck": {"Interval": {"Minutes": 30}} if self.thresholds else None,
             "CAType": 0,
             "AuthCertificate": None,
-            "EnforceUniqueDN": False,
+            "EnforceUniqueDN": self.enforce_unique_dn,
             "LastScan": None,
         }
 
@@ -202,11 +217,17 @@ EXTRA_TEMPLATES: tuple[Template, ...] = (
 def certificate_authorities(issuing_ca: str) -> list[CertificateAuthority]:
     """The sandbox's issuing CA (logical name = its certificate's CN), and three more records."""
     return [
-        CertificateAuthority(1, issuing_ca, CA_HOST),
-        CertificateAuthority(2, "CorpIssuingCA2", "ca02.corp.example.com"),
+        CertificateAuthority(1, issuing_ca, CA_HOST, delegate=True, key_retention=(1, None),
+                             requesters=("CORP\\PKI-Operators", "CORP\\Web-Admins"), thresholds=(500, 5, 20, 10),
+                             rfc_enforcement=True),
+        CertificateAuthority(2, "CorpIssuingCA2", "ca02.corp.example.com", delegate=True, full_scan_hour=3),
         # Same logical name on another host: allowed (the constraint is on logical name AND host name).
-        CertificateAuthority(3, "CorpIssuingCA2", "ca02-dr.corp.example.com"),
-        CertificateAuthority(4, "PartnerIssuingCA", "pki01.partner.example.net", forest_root=PARTNER_FOREST),
+        CertificateAuthority(3, "CorpIssuingCA2", "ca02-dr.corp.example.com", full_scan_hour=4,
+                             incremental_minutes=240),
+        # In a forest without a trust: Keyfactor signs in with an explicit account.
+        CertificateAuthority(4, "PartnerIssuingCA", "pki01.partner.example.net", forest_root=PARTNER_FOREST,
+                             key_retention=(2, 365), explicit_user="PARTNER\\svc-keyfactor",
+                             explicit_password=secrets.token_urlsafe(18), enforce_unique_dn=True),
     ]
 
 COLLECTIONS: tuple[Collection, ...] = (
@@ -229,6 +250,8 @@ class Inventory:
     templates: list[Template] = field(default_factory=list)
     authorities: list[CertificateAuthority] = field(default_factory=list)
     collections: list[Collection] = field(default_factory=list)
+    # A GET /Templates item; the configuration (sandbox/configuration) adds what an administrator set on each.
+    template_json: Callable[[Template], dict[str, Any]] = Template.template_response
 
     def __post_init__(self) -> None:
         self.agents = sorted(make_agents(self.agent_count), key=lambda a: a.agent_id)
@@ -302,7 +325,7 @@ class Inventory:
             "hostname": lambda c: c.host_name,
             "forestroot": lambda c: c.forest_root,
         }, "Id").answer)
-        api.get("/Templates", Listing("sq.", lambda: self.templates, Template.template_response, {
+        api.get("/Templates", Listing("sq.", lambda: self.templates, lambda t: self.template_json(t), {
             "id": lambda t: t.id,
             "commonname": lambda t: t.common_name,
             "templatename": lambda t: t.template_name,

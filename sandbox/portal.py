@@ -10,6 +10,7 @@ What is known and what is the sandbox's own guess (keyfactor-api-notes §2, upgr
   portal works when the configuration wizard's "Dashboard and Reports" tab holds wrong IP addresses;
 - the sandbox's guess (unknown for 10.x, overridable in [portal] pages/selectors): the dashboard route, the
   Report Manager route, the Logi application path `/KeyfactorLogi`, the JSON routes the pages call, the markup.
+  Other layouts move the pages and redraw the navigation (sandbox/portal_layouts.py, `--portal NAME`).
 
 `GET /Reports` (API, `query.` prefix) lists the reports the Report Manager shows.
 """
@@ -25,23 +26,24 @@ from typing import Any
 from urllib.parse import quote
 
 from .api import KeyfactorApi, net_time
+from .configuration.server import REPORT_SCHEDULES
 from .faults import ActiveFaults
 from .listing import Listing
-from .web import Request, Response, Router, html_response, json_response
+from .portal_layouts import LAYOUTS, PORTAL, Layout
+from .web import Request, Response, Router, html_response, json_response, service_unavailable
 
-PORTAL = "/KeyfactorPortal"
 LOGI = "/KeyfactorLogi"  # Logi Info runs as its own IIS application next to the portal
 ASSETS = Path(__file__).resolve().parent / "portal_assets"
 ISSUER = "CN=CorpIssuingCA1, DC=corp, DC=example, DC=com"
 CONNECTION_CLOSED = "The underlying connection was closed: Unable to connect to the remote server."
 
-# HTTP.sys answers this itself, before authentication, when the portal's application pool is stopped.
-SERVICE_UNAVAILABLE = """<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">
-<HTML><HEAD><TITLE>Service Unavailable</TITLE>
-<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>
-<BODY><h2>Service Unavailable</h2>
-<hr><p>HTTP Error 503. The service is unavailable.</p>
-</BODY></HTML>"""
+# ASP.NET's own page for an unhandled exception (the "yellow screen"), as an application answers it with 500.
+SERVER_ERROR = """<!DOCTYPE html><html><head><title>{detail}</title></head>
+<body bgcolor="white"><span><h1>Server Error in '{application}' Application.<hr width=100% size=1 color=silver></h1>
+<h2><i>{detail}</i></h2></span>
+<p><b>Description:</b> An unhandled exception occurred during the execution of the current web request. Please review
+the stack trace for more information about the error and where it originated in the code.</p>
+<p><b>Exception Details:</b> System.Net.WebException: {detail}</p></body></html>"""
 
 LOGI_ERROR = """<!DOCTYPE html><html><head><title>Logi Info - Error</title></head>
 <body><div id="rdErrorPage"><h2>An error has occurred.</h2>
@@ -72,9 +74,10 @@ class Report:
              "DisplayName": "Report Date", "Description": "The date the report is evaluated at",
              "DefaultValue": "", "DisplayOrder": 2, "ParameterVisibility": 0},
         ]
+        schedules = REPORT_SCHEDULES.get(self.id, ())
         return {
             "Id": self.id,
-            "Scheduled": 0,
+            "Scheduled": len(schedules),
             "DisplayName": self.display_name,
             "Description": self.description,
             "ReportPath": self.report_path,
@@ -86,7 +89,7 @@ class Report:
             "RemoveDuplicates": False,
             "UsesCollection": self.uses_collection,
             "ReportParameter": parameters if self.uses_collection else parameters[1:],
-            "Schedules": [],
+            "Schedules": list(schedules),
             "AcceptedScheduleFormats": ["PDF", "Excel"],
         }
 
@@ -146,33 +149,32 @@ def _asset(name: str, content_type: str) -> Response:
     return Response(200, path.read_bytes(), content_type)
 
 
-def _page(title: str, current: str, body: str, script: str | None = None) -> Response:
-    links = [("Dashboard", f"{PORTAL}/Dashboard"), ("Certificate Search", f"{PORTAL}/CertificateCollection/Edit?cid=0"),
-             ("Report Manager", f"{PORTAL}/ReportManager")]
-    nav = "".join(f'<a href="{href}"{" class=current" if name == current else ""}>{name}</a>' for name, href in links)
-    tag = f'<script src="{PORTAL}/Scripts/{script}"></script>' if script else ""
-    return html_response(200, f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} - Keyfactor Command</title>
-<link rel="icon" href="data:,"><link rel="stylesheet" href="{PORTAL}/Content/portal.css"></head>
-<body><header><span class="brand">Keyfactor Command</span><nav>{nav}</nav></header>
-<main>{body}</main>{tag}</body></html>""")
-
-
 class Portal:
-    def __init__(self, api: KeyfactorApi) -> None:
+    def __init__(self, api: KeyfactorApi, layout: Layout) -> None:
         self.api = api
         self.faults: ActiveFaults = api.faults
+        self.layout = layout
+
+    def _page(self, title: str, current: str, body: str, script: str | None = None) -> Response:
+        tag = f'<script src="{PORTAL}/Scripts/{script}"></script>' if script else ""
+        footer = (f'<footer><a href="{PORTAL}/Help">Help</a> <a href="{PORTAL}/Home/About">About</a></footer>'
+                  if self.layout.tile_links else "")
+        return html_response(200, f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(self.layout.title(title))}</title>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="{PORTAL}/Content/portal.css"></head>
+<body><header><span class="brand">Keyfactor Command</span>{self.layout.navigation(current)}</header>
+<main>{body}</main>{footer}{tag}</body></html>""")
 
     def mount(self) -> None:
         router: Router = self.api.router
         router.front.append(self._front)
         router.add("GET", PORTAL, self.home)
         router.add("GET", PORTAL + "/Home/Summary", self.summary)
-        router.add("GET", PORTAL + "/CertificateCollection/Edit", self.certificate_search)
+        router.add("GET", self.layout.certificate_search, self.certificate_search)
         router.add("GET", PORTAL + "/CertificateCollection/Query", self.certificate_query)
-        router.add("GET", PORTAL + "/Dashboard", self.dashboard)
+        router.add("GET", self.layout.dashboard, self.dashboard)
         router.add("GET", PORTAL + r"/Dashboard/Panel/(?P<name>\w+)", self.panel)
-        router.add("GET", PORTAL + "/ReportManager", self.report_manager)
+        router.add("GET", self.layout.report_manager, self.report_manager)
         router.add("GET", PORTAL + r"/Scripts/(?P<name>[\w-]+\.js)",
                    lambda request, name: _asset(name, "application/javascript; charset=utf-8"))
         router.add("GET", PORTAL + "/Content/portal.css", lambda request: _asset("portal.css", "text/css"))
@@ -191,12 +193,12 @@ class Portal:
     # --- the site's front: HTTP.sys answers for a stopped application pool ---------------------------------
     def _front(self, request: Request) -> Response | None:
         if self.faults.on("portal-down") and request.path.lower().startswith(PORTAL.lower()):
-            return Response(503, SERVICE_UNAVAILABLE.encode(), "text/html; charset=us-ascii")
+            return service_unavailable()
         return None
 
     # --- portal pages -------------------------------------------------------------------------------------
     def home(self, request: Request) -> Response:
-        return _page("Home", "", """<h1>Welcome, <span id="welcome-user">…</span></h1>
+        return self._page("Home", "", """<h1>Welcome, <span id="welcome-user">…</span></h1>
 <p>Keyfactor Command <span id="product-version"></span></p><div class="tiles" id="summary-tiles"></div>""",
                      "home.js")
 
@@ -204,11 +206,14 @@ class Portal:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         found = certificates(now)
         soon = now + dt.timedelta(days=30)
-        tiles = [
-            {"Label": "Active certificates", "Count": sum(c.status(now) == "Active" for c in found)},
-            {"Label": "Expiring in 30 days", "Count": sum(now <= c.not_after <= soon for c in found)},
-            {"Label": "Reports", "Count": len(REPORTS)},
+        search, manager = f"{self.layout.certificate_search}?cid=0", self.layout.report_manager
+        tiles: list[dict[str, Any]] = [
+            {"Label": "Active certificates", "Count": sum(c.status(now) == "Active" for c in found), "Url": search},
+            {"Label": "Expiring in 30 days", "Count": sum(now <= c.not_after <= soon for c in found), "Url": search},
+            {"Label": "Reports", "Count": len(REPORTS), "Url": manager},
         ]
+        if not self.layout.tile_links:
+            tiles = [{k: v for k, v in tile.items() if k != "Url"} for tile in tiles]
         answer: dict[str, Any] = {"Version": "10.2.1.0", "Tiles": tiles,
                                   "User": {"DisplayName": request.user or "", "Name": request.user}}
         if self.faults.on("portal-js-error"):
@@ -221,7 +226,7 @@ class Portal:
         if not cid.isdigit():
             return html_response(400, "<html><head><title>Bad Request</title></head><body>Bad Request</body></html>")
         headers = "".join(f"<th>{h}</th>" for h in ("Issued CN", "Issuer DN", "Expiration", "Template", "Status"))
-        return _page("Certificate Search", "Certificate Search", f"""<h1>Certificate Search</h1>
+        return self._page("Certificate Search", "Certificate Search", f"""<h1>Certificate Search</h1>
 <div class="toolbar"><input id="searchQuery" size="60" placeholder="Query" value=""><button>Search</button></div>
 <div id="certificateGrid" class="k-grid" data-cid="{cid}">
 <table><thead><tr>{headers}</tr></thead></table>
@@ -248,12 +253,13 @@ class Portal:
                   ("RevocationMonitoring", "Revocation Monitoring", "")]
         body = "".join(f'<section class="dashboard-panel{extra}" data-panel="{name}"><h2>{title}</h2>'
                        f'<div class="panel-body">Loading…</div></section>' for name, title, extra in panels)
-        return _page("Dashboard", "Dashboard", f'<h1>Dashboard</h1><div class="dashboard">{body}</div>', "dashboard.js")
+        return self._page("Dashboard", "Dashboard", f'<h1>Dashboard</h1><div class="dashboard">{body}</div>',
+                          "dashboard.js")
 
     def panel(self, request: Request, name: str) -> Response:
         if self.faults.on("dashboard-500"):
-            return json_response(500, {"Message": "An error has occurred.", "ExceptionMessage": CONNECTION_CLOSED,
-                                       "ExceptionType": "System.Net.WebException"})
+            # The panel's server side cannot reach the API: ASP.NET's error page, which the script shows in the panel.
+            return html_response(500, SERVER_ERROR.format(application=PORTAL, detail=CONNECTION_CLOSED))
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         found = certificates(now)
         if name == "RiskHeader":
@@ -276,7 +282,7 @@ class Portal:
 
     def report_manager(self, request: Request) -> Response:
         headers = "".join(f"<th>{h}</th>" for h in ("Display Name", "Description", "Categories"))
-        return _page("Report Manager", "Report Manager", f"""<h1>Report Manager</h1>
+        return self._page("Report Manager", "Report Manager", f"""<h1>Report Manager</h1>
 <div class="toolbar"><button id="runReport" disabled>Run Report</button><button disabled>Edit</button>
 <button disabled>Delete</button></div>
 <div id="reportGrid" class="k-grid" data-logi="{LOGI}"><table><thead><tr>{headers}</tr></thead></table>
@@ -290,6 +296,8 @@ class Portal:
     def logi_report(self, request: Request) -> Response:
         name = request.param("rdReport") or ""
         report = next((r for r in REPORTS if r.report_path.lower() == name.lower()), None)
+        if self.faults.on("reports-500"):
+            return html_response(500, SERVER_ERROR.format(application=LOGI, detail=CONNECTION_CLOSED))
         if self.faults.on("logi-down"):
             # Logi answers its own error page (with 200): it cannot reach the Keyfactor API it reads from.
             return html_response(200, LOGI_ERROR.format(report=html.escape(name), detail=CONNECTION_CLOSED))
@@ -323,5 +331,5 @@ td,th{{border:1px solid #ccc;padding:3px 6px}} th{{background:#dde6ee}}</style><
         return Response(200, svg.encode(), "image/svg+xml")
 
 
-def mount(api: KeyfactorApi) -> None:
-    Portal(api).mount()
+def mount(api: KeyfactorApi, layout: str = "default") -> None:
+    Portal(api, LAYOUTS[layout]).mount()

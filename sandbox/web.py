@@ -26,6 +26,15 @@ IIS_401 = """<!DOCTYPE html>
 </fieldset></div></div></body></html>"""
 
 
+# HTTP.sys answers this itself, before authentication, when an application pool is stopped.
+SERVICE_UNAVAILABLE = """<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">
+<HTML><HEAD><TITLE>Service Unavailable</TITLE>
+<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>
+<BODY><h2>Service Unavailable</h2>
+<hr><p>HTTP Error 503. The service is unavailable.</p>
+</BODY></HTML>"""
+
+
 @dataclass
 class Request:
     method: str
@@ -64,6 +73,10 @@ def json_response(status: int, value: Any, headers: list[tuple[str, str]] | None
 
 def html_response(status: int, html: str) -> Response:
     return Response(status, html.encode(), "text/html; charset=utf-8")
+
+
+def service_unavailable() -> Response:
+    return Response(503, SERVICE_UNAVAILABLE.encode(), "text/html; charset=us-ascii")
 
 
 @dataclass
@@ -225,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
         response.headers += extra
         return response
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
 
 def tls_context(chain: str, key: str) -> ssl.SSLContext:

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from smoke.ground import evidence
-from smoke.keyfactor.formats import parse_net_time, version_matches
+from smoke.keyfactor import licence
+from smoke.keyfactor.formats import version_matches
 
 AREA = "Keyfactor API"  # the report's suite and feature
 pytestmark = pytest.mark.api
@@ -32,7 +33,7 @@ def test_the_server_reports_the_expected_command_version(api, smoke_settings):
     expected = smoke_settings.command.expected_version
     if not expected:
         pytest.skip(f"[command] expected_version not configured in {smoke_settings.path}")
-    version = api.get_json("/License").get("KeyfactorVersion")
+    version = licence.read(api).version
     evidence.note_fact("Keyfactor Command version", version)
     assert isinstance(version, str) and version_matches(version, expected), (
         f"Keyfactor Command reports version {version}, expected {expected} — the upgrade did not take: check the "
@@ -41,11 +42,11 @@ def test_the_server_reports_the_expected_command_version(api, smoke_settings):
 
 
 def test_the_licence_has_not_expired(api):
-    licence = api.get_json("/License").get("LicenseData") or {}
-    expires = parse_net_time(licence.get("ExpirationDate"))
-    evidence.attach_json("Licence", {k: licence.get(k) for k in ("LicenseId", "IssuedDate", "ExpirationDate")})
+    found = licence.read(api)
+    expires = found.expires
+    evidence.attach_json("Licence", found.evidence())
     assert expires is not None, (
-        f"GET /License has no readable LicenseData.ExpirationDate ({licence.get('ExpirationDate')!r})"
+        f"GET /License has no readable LicenseData.ExpirationDate ({found.expiration!r})"
     )
     now = dt.datetime.now(dt.UTC)
     assert expires > now, (

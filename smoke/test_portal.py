@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from smoke.portal.pages import failures, home_page_problem, not_loaded
+from smoke.portal.pages import failures, home_page_problem
 
 AREA = "Portal"  # the report's suite and feature
 pytestmark = pytest.mark.portal
@@ -21,7 +21,7 @@ def test_certificate_search_shows_its_results_grid(portal, smoke_settings):
     minimum = smoke_settings.portal.min_search_rows
     result = portal.certificate_search(minimum)
     load = result.load
-    problem = not_loaded("Certificate Search", load)
+    problem = portal.not_loaded("Certificate Search", load, "certificate_search")
     assert problem is None, problem
     assert result.rows >= minimum, (f"Certificate Search shows {result.rows} of the {minimum} result rows expected: "
                                     f"{why_rows_are_missing(portal, load)}")

@@ -7,10 +7,13 @@ from __future__ import annotations
 import pytest
 
 from smoke.ground import evidence
-from smoke.portal.pages import WIZARD_FIX, document_fix, report_names
+from smoke.keyfactor import answers
+from smoke.portal.pages import report_names
 
 AREA = "Reports"  # the report's suite and feature
 pytestmark = pytest.mark.reports
+REPORT_FIELDS: answers.Fields = {"Id": "integer", "DisplayName": "string", "ShortName": "string",
+                                 "ReportPath": "string"}
 
 
 @pytest.fixture
@@ -21,9 +24,8 @@ def names(smoke_settings) -> list[str]:
 
 
 def test_the_api_lists_every_configured_report(api, names):
-    reports = list(api.pages("/Reports"))
-    evidence.attach_json("GET /Reports", [{k: r.get(k) for k in ("Id", "DisplayName", "ShortName", "ReportPath")}
-                                          for r in reports])
+    reports = answers.records(list(api.pages("/Reports")), REPORT_FIELDS, "GET /Reports")
+    evidence.attach_json("GET /Reports", [{k: r.get(k) for k in REPORT_FIELDS} for r in reports])
     listed = {r.get("DisplayName") for r in reports}
     missing = [name for name in names if name not in listed]
     shown = ", ".join(sorted(str(n) for n in listed)[:12]) or "none"
@@ -42,17 +44,11 @@ def test_every_configured_report_runs_and_renders_its_output(portal, names, smok
                                                    f"problem: {run.problem or 'none'}")
     if not failed:
         return
-    kinds = {run.kind for run in failed}
-    if kinds == {"portal"}:
-        fix = document_fix(failed[0].load)
-    elif kinds == {"page"}:
-        fix = ("the Report Manager's markup differs from what the suite expects: compare the screenshot and set "
-               "[portal] selectors (report_row, run_report, generate)")
-    else:
-        fix = WIZARD_FIX
     # Reports failing the same way (Logi down fails them all) are named together, each with its address.
     groups: dict[str, list[str]] = {}
     for run in failed:
         groups.setdefault(run.problem or "", []).append(f"{run.name} ({run.address})" if run.address else run.name)
     problems = "; ".join(f"{' and '.join(names)}: {problem}" for problem, names in groups.items())
-    assert not failed, f"{len(failed)} of {len(runs)} report(s) did not run: {problems} — {fix}"
+    fixes = "; ".join(dict.fromkeys(run.fix for run in failed if run.fix))  # a navigation error names its own
+    fix = f" — {fixes}" if fixes else ""
+    assert not failed, f"{len(failed)} of {len(runs)} report(s) did not run: {problems}{fix}"

@@ -51,4 +51,22 @@ CERTIFICATE_STORE: dict[str, Any] = {
     },
 }
 
-DOCUMENTED = {"GET /Security/Roles": SECURITY_ROLE, "GET /CertificateStores": CERTIFICATE_STORE}
+# 10.x SecurityIdentitiesGET; Keyfactor's Go client GetSecurityIdentityResponse.
+SECURITY_IDENTITY: dict[str, Any] = {
+    "type": "object",
+    "required": ["Id", "AccountName", "IdentityType", "Roles", "Valid"],
+    "properties": {
+        "Id": {"type": "integer"},
+        "AccountName": {"type": "string", "pattern": r"^\w+\\\S"},  # DOMAIN\name
+        "IdentityType": {"type": "string", "enum": ["User", "Group"]},
+        "Roles": {"type": "array", "items": {
+            "type": "object",
+            "required": ["Id", "Name", "Description"],
+            "properties": {"Id": {"type": "integer"}, "Name": {"type": "string"}, "Description": {"type": "string"}},
+        }},
+        "Valid": {"type": "boolean"},
+    },
+}
+
+DOCUMENTED = {"GET /Security/Roles": SECURITY_ROLE, "GET /Security/Identities": SECURITY_IDENTITY,
+              "GET /CertificateStores": CERTIFICATE_STORE}

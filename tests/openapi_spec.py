@@ -23,8 +23,13 @@ def spec() -> dict[str, Any]:
 
 
 def operation(method: str, path: str) -> tuple[str, dict[str, Any]]:
-    """The spec's operation for a concrete path such as /Certificates/12 (matched against its templates)."""
-    for template, item in spec()["paths"].items():
+    """The spec's operation for a concrete path such as /Certificates/12 (matched against its templates; a path
+    the spec names as it is, such as /Reports/Custom, before a template that would match it, /Reports/{id})."""
+    paths = spec()["paths"]
+    exact = next((p for p in paths if p.lower() == path.lower() and method.lower() in paths[p]), None)
+    if exact:
+        return exact, paths[exact][method.lower()]
+    for template, item in paths.items():
         pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
         if re.match(pattern, path, re.IGNORECASE) and method.lower() in item:
             return template, item[method.lower()]

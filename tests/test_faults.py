@@ -26,6 +26,10 @@ def test_a_healthy_sandbox_passes_every_api_check_over_kerberos(tmp_path):
 def test_each_fault_fails_exactly_its_check_with_a_one_line_cause(tmp_path, fault):
     if fault.takes_value:
         pytest.skip(f"{fault.name} takes a value; its own test covers it")
+    if not fault.fails:
+        pytest.skip(f"{fault.name} concerns attaching to the change ticket, not a check: tests/test_ticket.py")
+    if fault.marker == "carried_over":
+        pytest.skip(f"{fault.name} is compared with a baseline of the healthy sandbox: tests/test_carried_over.py")
     run = run_suite(tmp_path, "--env", "sandbox", "--sandbox-fault", fault.name, "-m", fault.marker)
     assert run.returncode == 1, run.output
     assert run.with_outcome("failed") == set(fault.fails), run.outcomes
@@ -41,5 +45,5 @@ def test_each_fault_fails_exactly_its_check_with_a_one_line_cause(tmp_path, faul
 def test_an_unknown_fault_is_one_line_listing_the_known_ones(tmp_path):
     run = run_suite(tmp_path, "--env", "sandbox", "--sandbox-fault", "no-such-fault")
     assert run.returncode == 4
-    assert "unknown sandbox fault 'no-such-fault'; known faults: api-down" in run.output
+    assert "unknown sandbox fault 'no-such-fault'; known faults: alert-handler-moved, api-down" in run.output
     assert "Traceback" not in run.output

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SMOKE = Path(__file__).resolve().parents[1] / "smoke"
-WINGS = ("keyfactor", "portal", "database", "logscan", "baseline")
+WINGS = ("keyfactor", "portal", "database", "logscan", "baseline", "ticket")
 FIXTURE_MODULES = {"smoke.portal.fixtures"}  # the library's only pytest modules: fixtures, loaded by conftest.py
 
 

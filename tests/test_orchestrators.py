@@ -71,7 +71,7 @@ def client(sandbox: Sandbox) -> KeyfactorClient:
 def test_a_healthy_sandbox_passes_the_orchestrator_and_configuration_checks(tmp_path):
     run = run_suite(tmp_path, "--env", "sandbox", "-m", "orchestrators or config")
     assert run.returncode == 0, run.output
-    assert len(run.outcomes) == 7 and run.with_outcome("passed") == set(run.outcomes), run.outcomes
+    assert len(run.outcomes) == 9 and run.with_outcome("passed") == set(run.outcomes), run.outcomes
     assert "Orchestrators listed: 300" in run.output
 
 

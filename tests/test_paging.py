@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import roles as sandbox_roles
-from sandbox import stores as sandbox_stores
 from sandbox.app import DOMAIN, Sandbox
 from sandbox.faults import ActiveFaults
 from sandbox.kdc import USER
@@ -90,7 +88,7 @@ def test_unprefixed_and_store_listings_are_paged_with_their_own_names(sandbox):
     api = client(sandbox)
     roles = list(api.pages("/Security/Roles", page_size=3))
     stores = list(api.pages("/CertificateStores", page_size=4))
-    assert len({r["Name"] for r in roles}) == len(roles) == len(sandbox_roles.ROLES)
-    assert len({s["Id"] for s in stores}) == len(stores) == len(sandbox_stores.STORES) > 4
+    assert len({r["Name"] for r in roles}) == len(roles) == len(sandbox.configuration.security.roles)
+    assert len({s["Id"] for s in stores}) == len(stores) == len(sandbox.configuration.stores.stores) > 4
     assert all("pageReturned=" in e.url and "pq." not in e.url for e in api.exchanges)
     assert any("certificateStoreQuery.pageReturned=2" in e.url for e in api.exchanges)

@@ -149,17 +149,22 @@ def basic_sandbox(tmp_path):
         'expected_version = "10.2"', "timeout_s = 10",
         "[auth]", 'method = "basic"', f"username = {json.dumps(username)}",
         'password_env = "KF_REPORT_TEST_PASSWORD"', "",
+        "[ticket]", 'system = "servicenow"', f'url = "{running.tickets.servicenow.url}"', 'auth = "oauth"',
+        'username = "svc-smoke"', 'password_env = "KF_SANDBOX_TICKET_PASSWORD"', 'client_id = "kf-smoke-sandbox"',
+        'client_secret_env = "KF_SANDBOX_TICKET_CLIENT_SECRET"', f"ca_bundle = {json.dumps(str(running.ca_bundle))}",
+        "",
     ]))
-    yield env_file, secret
+    yield env_file, secret, running
     running.stop()
 
 
 def test_the_ticket_names_the_report_and_a_known_password_appears_nowhere(tmp_path, basic_sandbox):
-    env_file, secret = basic_sandbox
+    env_file, secret, running = basic_sandbox
     reports = tmp_path / "reports"
     run = run_with_report(reports, "basic-sandbox", "--env", str(env_file), "-m", "api", "--ticket", "CHG0012345",
-                          env={"KF_REPORT_TEST_PASSWORD": secret})
+                          "--attach", env={"KF_REPORT_TEST_PASSWORD": secret, **running.tickets.handover.environ})
     assert run.returncode == 0, run.output
+    assert running.tickets.inbox.of("CHG0012345", "note"), run.output  # attached, with an OAuth token
     assert run.outcomes and set(run.outcomes.values()) == {"passed"}
 
     [run_dir] = run.run_dirs()
@@ -173,11 +178,14 @@ def test_the_ticket_names_the_report_and_a_known_password_appears_nowhere(tmp_pa
     assert "- Authentication: Basic" in summary
 
     credential = base64.b64encode(f"{DOMAIN}\\{USER}:{secret}".encode())
+    ticketing = [value.encode() for value in (*running.tickets.handover.environ.values(),
+                                               *running.tickets.servicenow.issued)]
     files = every_text_under(reports)
     assert len(files) > 20
     for path, content in [*files.items(), (Path("console output"), run.output.encode())]:
         assert secret.encode() not in content, path
         assert credential not in content, path
+        assert not [value for value in ticketing if value in content], path  # ticket credentials and tokens
 
 
 def test_an_unreachable_server_fails_one_check_and_skips_the_rest_naming_it(tmp_path):

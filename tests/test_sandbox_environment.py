@@ -34,7 +34,8 @@ def test_the_run_file_carries_every_section_of_the_environment_with_the_runs_val
     finally:
         running.stop()
     base = settings.read_toml(SANDBOX_ENV)
-    assert set(written) == set(base) - {"sandbox"}  # the written file points at this sandbox; it starts none
+    # The written file points at this sandbox, it starts none; [ticket] is its ServiceNow stand-in's (a per-start URL).
+    assert set(written) == (set(base) - {"sandbox"}) | {"ticket"}
     for section in set(base) - {"sandbox", "command", "auth", "logs"}:
         assert written[section] == base[section], section
     assert written["command"] == {**base["command"], "url": running.url, "ca_bundle": str(running.ca_bundle)}

@@ -34,12 +34,20 @@
     var name = panel.getAttribute("data-panel");
     fetch("/KeyfactorPortal/Dashboard/Panel/" + name, { credentials: "same-origin", headers: { "X-Requested-With": "XMLHttpRequest" } })
       .then(function (answer) {
-        if (!answer.ok) { throw new Error("status " + answer.status); }
-        return answer.json();
+        if (answer.ok) { return answer.json(); }
+        // The server's error page is shown in the panel, as the portal's own error handler does.
+        return answer.text().then(function (page) { throw { status: answer.status, page: page }; });
       })
       .then(function (data) { render(panel, name, data); panel.classList.add("loaded"); })
-      .catch(function () {
-        panel.querySelector(".panel-body").innerHTML = '<span class="panel-error">An error occurred while loading this panel.</span>';
+      .catch(function (failure) {
+        var body = panel.querySelector(".panel-body");
+        body.innerHTML = '<span class="panel-error">An error occurred while loading this panel.</span>';
+        if (failure && failure.page) {
+          var detail = document.createElement("div");
+          detail.className = "panel-error-detail";
+          detail.innerHTML = new DOMParser().parseFromString(failure.page, "text/html").body.innerHTML;
+          body.appendChild(detail);
+        }
         panel.classList.add("failed");
       });
   });

@@ -11,7 +11,8 @@
       document.getElementById("product-version").textContent = summary.Version;
       var tiles = document.getElementById("summary-tiles");
       summary.Tiles.forEach(function (tile) {
-        var div = document.createElement("div");
+        var div = document.createElement(tile.Url ? "a" : "div");
+        if (tile.Url) { div.href = tile.Url; }
         div.className = "tile";
         div.innerHTML = '<div class="count"></div><div class="label"></div>';
         div.querySelector(".count").textContent = tile.Count;

@@ -36,3 +36,7 @@ class ApiIntercepted(ApiUnexpectedAnswer):
 class Blocked(SmokeError):
     """A prerequisite (the API, the browser, the database) failed earlier in this run: the check is skipped
     with that root cause instead of repeating the same timeout."""
+
+
+class ApiFailing(ApiError):
+    """The API answers every call with 5xx (its application pool is stopped or failing): one root cause for the run."""

@@ -19,6 +19,13 @@ def as_seconds(value: Any) -> Any:
     return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def https_only(url: str, why: str) -> str:
+    """`url` without a trailing slash, or a ValueError saying why only https:// will do."""
+    if not url.lower().startswith("https://"):
+        raise ValueError(f"must start with https:// ({why})")
+    return url.rstrip("/")
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -39,9 +46,7 @@ class CommandSection(Section):
     @field_validator("url")
     @classmethod
     def _https(cls, url: str) -> str:
-        if not url.lower().startswith("https://"):
-            raise ValueError("must start with https:// (the suite never talks to Keyfactor in clear text)")
-        return url.rstrip("/")
+        return https_only(url, "the suite never talks to Keyfactor in clear text")
 
     @field_validator("api_path", "portal_path")
     @classmethod

@@ -17,12 +17,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from smoke.ground import evidence
+from smoke.ground import evidence, tls
 from smoke.ground.errors import (
     ApiAuthenticationFailed,
     ApiError,
+    ApiFailing,
     ApiIntercepted,
     ApiUnexpectedAnswer,
     ApiUnreachable,
@@ -30,6 +30,7 @@ from smoke.ground.errors import (
 )
 from smoke.ground.kerberos_ticket import ticket_service
 from smoke.ground.prerequisites import Prerequisite
+from smoke.ground.tls import TruststoreAdapter
 from smoke.keyfactor.nodes import NodeAdapter
 
 # requests-kerberos logs its failures itself; the client turns them into one-line errors instead.
@@ -113,6 +114,7 @@ class KeyfactorClient:
     exchanges: list[Exchange] = field(default_factory=list)
     scheme_used: str | None = None
     prerequisite: Prerequisite = field(default_factory=lambda: Prerequisite("the Keyfactor API"))
+    answered: bool = False  # some call got an answer below 500: a 5xx from now on is that endpoint's own failure
 
     def __post_init__(self) -> None:
         self.api_url = self.api_url.rstrip("/")
@@ -153,26 +155,14 @@ class KeyfactorClient:
                 preflight, self.preflight = self.preflight, None
                 preflight()
             return self._request(method, path, params, json_body, headers, expect)
-        except (KerberosError, ApiUnreachable, ApiAuthenticationFailed, ApiIntercepted) as exc:
+        except (KerberosError, ApiUnreachable, ApiAuthenticationFailed, ApiIntercepted, ApiFailing) as exc:
             self.prerequisite.fail(exc)  # the server or our credentials: every later call would meet the same
             raise
 
     def _request(self, method: str, path: str, params: dict[str, Any] | None, json_body: Any,
                  headers: dict[str, str] | None, expect: tuple[int, ...]) -> requests.Response:
         url = self.api_url + path
-        started = time.monotonic()
-        try:
-            response = self.session.request(
-                method, url, params=params, json=json_body, headers=headers, timeout=self.timeout_s,
-                verify=self.verify, allow_redirects=False,
-            )
-        except requests.exceptions.RequestException as exc:
-            intercepted = getattr(exc, "response", None)
-            if intercepted is not None and "json" not in intercepted.headers.get("Content-Type", ""):
-                # requests-kerberos refuses an answer that is not mutually authenticated: often not Keyfactor's.
-                raise ApiIntercepted(_intercepted(method, url, intercepted)) from None
-            raise self._unreachable(method, url, exc) from None
-        self._record(response, started)
+        response = self._send(method, url, params, json_body, headers)
         if response.status_code in (401, 403):
             raise self._refused(method, url, response)
         if 300 <= response.status_code < 400:
@@ -180,9 +170,49 @@ class KeyfactorClient:
             raise ApiIntercepted(f"{method} {url} was redirected ({response.status_code}) to {where} — a sign-in "
                                       "page or proxy is in the way; call the Keyfactor server directly")
         if response.status_code not in expect:
+            if response.status_code >= 500 and not self.answered:
+                self._fails_every_call(method, path, response)
             raise ApiError(f"{method} {url} answered {response.status_code}: {_explain(response)}")
         self.scheme_used = self.scheme_used or self.scheme_of(response)
         return response
+
+    def _send(self, method: str, url: str, params: dict[str, Any] | None = None, json_body: Any = None,
+              headers: dict[str, str] | None = None) -> requests.Response:
+        """One round trip, recorded; ApiUnreachable (or ApiIntercepted) when no whole HTTP answer came back."""
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, url, params=params, json=json_body, headers=headers, timeout=self.timeout_s,
+                verify=self.verify, allow_redirects=False,
+            )
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise ApiUnexpectedAnswer(f"Keyfactor API: {urlsplit(url).netloc} broke off the connection in the middle "
+                                      f"of its answer to {method} {url} ({_cut_short(str(exc))}) — a proxy, a "
+                                      "firewall or the server cut it: rerun, and check the proxy and the server's "
+                                      "HTTPERR log if it persists") from None
+        except requests.exceptions.RequestException as exc:
+            intercepted = getattr(exc, "response", None)
+            if intercepted is not None and "json" not in intercepted.headers.get("Content-Type", ""):
+                # requests-kerberos refuses an answer that is not mutually authenticated: often not Keyfactor's.
+                raise ApiIntercepted(_intercepted(method, url, intercepted)) from None
+            raise self._unreachable(method, url, exc) from None
+        self._record(response, started)
+        self.answered = self.answered or response.status_code < 500
+        return response
+
+    def _fails_every_call(self, method: str, path: str, failed: requests.Response) -> None:
+        """Before any call succeeded, a 5xx may be the whole API failing: another endpoint is asked once, and when it
+        fails too, ApiFailing is the run's root cause (the later calls are skipped naming it)."""
+        other = "/License" if path.rstrip("/").lower() == "/status/endpoints" else "/Status/Endpoints"
+        try:
+            probe = self._send("GET", self.api_url + other)
+        except ApiError:
+            return
+        if probe.status_code >= 500:
+            raise ApiFailing(f"Keyfactor API: every call fails — {method} {self.api_url}{path} answered "
+                             f"{failed.status_code} ({_explain(failed)}) and GET {other} {probe.status_code} — the "
+                             "KeyfactorAPI application pool is stopped or failing: start it in IIS Manager (or "
+                             "iisreset) and check Command_API_Log.txt and the Application event log")
 
     def pages(self, path: str, page_size: int = 100, query: str | None = None, sort_field: str | None = None,
               prefix: str | None = None, max_pages: int = 10_000) -> Iterator[dict[str, Any]]:
@@ -275,13 +305,7 @@ class KeyfactorClient:
         text = str(exc)
         where = urlsplit(url).netloc + (f" at {self.node}" if self.node else "")
         if isinstance(exc, requests.exceptions.SSLError):
-            if "CERTIFICATE_VERIFY_FAILED" in text and "match" in text.lower():
-                return ApiUnreachable(f"TLS: the certificate of {where} does not match that host name — use the "
-                                      "name the certificate was issued for in [command] url")
-            if "CERTIFICATE_VERIFY_FAILED" in text:
-                return ApiUnreachable(f"TLS: the certificate of {where} is not trusted — set [command] ca_bundle to "
-                                      "the PEM file of your internal root CA (verification is never switched off)")
-            return ApiUnreachable(f"TLS: handshake with {where} failed ({_short(text)}) — check the IIS https binding")
+            return ApiUnreachable(self._tls_problem(url, exc))
         if isinstance(exc, requests.exceptions.Timeout):
             return ApiUnreachable(f"Keyfactor API: no answer from {where} within {self.timeout_s:g}s — the server is "
                                   "down, overloaded or a firewall drops the traffic (raise [command] timeout_s?)")
@@ -291,10 +315,23 @@ class KeyfactorClient:
         if "Name or service not known" in text or "getaddrinfo failed" in text or "NameResolution" in text:
             return ApiUnreachable(f"Keyfactor API: the host name in {url} does not resolve — check [command] url "
                                   "and DNS")
+        if "RemoteDisconnected" in text or "Connection reset" in text or "ConnectionResetError" in text:
+            return ApiUnreachable(f"Keyfactor API: {where} broke off the connection without answering {method} {url} "
+                                  "— a proxy, a firewall or IIS itself (an application pool that crashes) cuts it: "
+                                  "check the server's HTTPERR log and the Application event log")
         if "MutualAuthenticationError" in type(exc).__name__ or "mutual" in text.lower():
             return ApiUnreachable(f"Kerberos: the server's answer could not be mutually authenticated ({_short(text)})"
                                   " — a proxy may be terminating the connection; call the server directly")
         return ApiUnreachable(f"Keyfactor API: {method} {url} failed: {_short(text)}")
+
+    def _tls_problem(self, url: str, exc: Exception) -> str:
+        verify = tls.verify_error(exc)
+        if verify is not None:
+            detail = verify.verify_message or _short(str(verify))
+            return tls.diagnose(url, tls.kind_of(verify, detail), detail, self.ca_bundle, self.timeout_s)
+        bundle = tls.bundle_problem(self.ca_bundle) if self.ca_bundle else None
+        return bundle or (f"TLS: handshake with {urlsplit(url).netloc} failed ({_short(str(exc))}) — check the IIS "
+                          "https binding (its certificate and the TLS versions it allows)")
 
     def _refused(self, method: str, url: str, response: requests.Response) -> ApiAuthenticationFailed:
         offered = ", ".join(sorted({c.split(" ")[0].strip(",") for c in
@@ -365,6 +402,11 @@ def _short(text: str) -> str:
     return _excerpt(found.group(1) if found else text, 160)
 
 
+def _cut_short(text: str) -> str:
+    found = re.search(r"IncompleteRead\((\d+) bytes read, (\d+) more expected", text)
+    return f"{found.group(1)} bytes came, {found.group(2)} more were announced" if found else _short(text)
+
+
 def _describe_body(response: requests.Response) -> str:
     title = _TITLE.search(response.content[:4096])
     kind = "an HTML page" if b"<html" in response.content[:2048].lower() else "a non-JSON body"
@@ -400,12 +442,6 @@ def _kerberos_auth(spn_host: str | None, principal: str | None) -> requests.auth
     # Error bodies stay readable: Keyfactor's {"ErrorCode", "Message"} is the most useful line we can show.
     return KerberosAuth(mutual_authentication=REQUIRED, hostname_override=spn_host, principal=principal,
                         sanitize_mutual_error_response=False)
-
-
-class TruststoreAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = _truststore()
-        super().init_poolmanager(*args, **kwargs)
 
 
 def _truststore() -> ssl.SSLContext:

@@ -26,8 +26,10 @@ def _walk(value: Any, drop: set[str], secrets: set[str], keyed: dict[str, str]) 
             if name in secrets:
                 out[name] = SET if _present(inner) else NOT_SET
             elif name in keyed and isinstance(inner, list) and all(isinstance(e, Mapping) for e in inner):
-                out[name] = {_key(entry, keyed[name], number): _walk(entry, drop, secrets, keyed)
-                             for number, entry in enumerate(inner)}
+                entries: dict[str, Any] = {}
+                for number, entry in enumerate(inner):
+                    entries[_unique(entries, _key(entry, keyed[name], number))] = _walk(entry, drop, secrets, keyed)
+                out[name] = entries
             else:
                 out[name] = _walk(inner, drop, secrets, keyed)
         return out
@@ -42,6 +44,15 @@ def _walk(value: Any, drop: set[str], secrets: set[str], keyed: dict[str, str]) 
 def _key(entry: Mapping[str, Any], field: str, number: int) -> str:
     value = entry.get(field)
     return str(value) if value not in (None, "") else f"#{number}"
+
+
+def _unique(entries: Mapping[str, Any], key: str) -> str:
+    """Entries that share a key (two PDF schedules of one report) are all kept: "PDF", "PDF (2)"."""
+    number, found = 1, key
+    while found in entries:
+        number += 1
+        found = f"{key} ({number})"
+    return found
 
 
 def _present(value: Any) -> bool:

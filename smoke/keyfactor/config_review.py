@@ -13,13 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from smoke.ground.errors import ApiUnexpectedAnswer
+from smoke.keyfactor import answers
 from smoke.keyfactor.client import KeyfactorClient
 
 CERTIFICATE_AUTHORITIES = "/CertificateAuthority"
 TEMPLATES = "/Templates"
 COLLECTIONS = "/CertificateCollections"
 PAGE_SIZE = 100
+# The fields read here, by their kind in the 10.x document.
+FIELDS: dict[str, answers.Fields] = {
+    CERTIFICATE_AUTHORITIES: {"Id": "integer", "LogicalName": "string", "HostName": "string", "ForestRoot": "string"},
+    TEMPLATES: {"Id": "integer", "CommonName": "string", "Oid": "string", "ForestRoot": "string"},
+    COLLECTIONS: {"Id": "integer", "Name": "string", "Content": "string", "Query": "string"},
+}
 
 # Certificate search fields removed by the upgrade (upgrade-facts: preconditions).
 REMOVED_SEARCH_FIELDS = ("KeyfactorRequestId", "RequestResolutionDate", "CARequestId")
@@ -28,14 +34,8 @@ _REMOVED = re.compile(r"(?<![\w.])(" + "|".join(REMOVED_SEARCH_FIELDS) + r")(?![
 
 
 def listing(client: KeyfactorClient, path: str) -> list[dict[str, Any]]:
-    """Every record of a list endpoint, all pages."""
-    found = []
-    for item in client.pages(path, page_size=PAGE_SIZE):
-        if not isinstance(item, dict):
-            raise ApiUnexpectedAnswer(f"GET {path} listed {str(item)[:80]!r}, not a record — check [command] "
-                                      "api_path")
-        found.append(item)
-    return found
+    """Every record of a list endpoint, all pages, each of the shape the 10.x document gives it."""
+    return answers.records(list(client.pages(path, page_size=PAGE_SIZE)), FIELDS.get(path, {}), f"GET {path}")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ The result is plain data for the baseline wing; nothing here writes to the serve
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -15,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smoke.keyfactor.client import KeyfactorClient
-from smoke.keyfactor.comparable import normalise
+from smoke.keyfactor.comparable import NOT_SET, SET, normalise
 
 Item = dict[str, Any]
 
 # Database ids differ between servers (prod and DR) and say nothing a person checks; references keep their names.
 IDS = ("Id", "AgentId", "ContainerId", "AgentPoolId", "NetworkId", "TemplateId", "CertificateAuthorityId",
-       "DefinitionId", "CollectionId", "CertificateCollectionId", "RoleId", "IdentityId", "StepId")
+       "DefinitionId", "CollectionId", "CertificateCollectionId", "RoleId", "IdentityId", "StepId",
+       "CertStoreInventoryJobId")
 # Fields that change without anyone changing the configuration.
 VOLATILE = ("LastSeen", "LastScan", "LastThumbprintUsed", "Thumbprint", "LegacyThumbprint", "LastErrorCode",
             "LastErrorMessage", "StoreCount", "DiscoverAgentsCount", "MonitorAgentsCount", "DiscoverPercentComplete",
@@ -80,8 +82,9 @@ AREAS: tuple[ConfigArea, ...] = (
         Source("/MetadataFields", _name("Name")),
     )),
     ConfigArea("security", "every security role kept its permissions and members", "role", (
-        Source("/Security/Roles", _name("Name"), kind="role"),
-        Source("/Security/Identities", _name("AccountName"), kind="identity"),
+        # Outside the OpenAPI file; the 10.3/10.5 documentation lists their paging names unprefixed.
+        Source("/Security/Roles", _name("Name"), prefix="", kind="role"),
+        Source("/Security/Identities", _name("AccountName"), prefix="", kind="identity"),
     ), {"Permissions": "Name", "Identities": "AccountName", "Roles": "Name"}),
     ConfigArea("alerts", "every alert kept its recipients, query, schedule and handler", "alert", tuple(
         Source(f"/Alerts/{kind}", _name("DisplayName"), prefix="pagedQuery.", kind=kind.lower())
@@ -89,7 +92,7 @@ AREAS: tuple[ConfigArea, ...] = (
     ) + (Source("/Alerts/Expiration/Schedule", lambda item: "expiration schedule", single=True),),
         {"EventHandlerParameters": "Key"}),
     ConfigArea("workflows", "every workflow kept its published steps", "workflow", (
-        Source("/Workflow/Definitions", _name("WorkflowType", "DisplayName", sep=": "),
+        Source("/Workflow/Definitions", _name("WorkflowType", "DisplayName", sep=": "), prefix="query.",
                detail="/Workflow/Definitions/{Id}"),
     ), {"Steps": "UniqueName", "ConfigurationParameters": "Key", "Signals": "SignalName"}),
     ConfigArea("orchestrators", "every orchestrator is still registered with its capabilities", "orchestrator", (
@@ -163,8 +166,37 @@ def comparable(raw: Item, area: ConfigArea) -> Item:
         if name == "Properties" and isinstance(value, str) and value.strip().startswith("{"):
             with contextlib.suppress(ValueError):
                 record[name] = json.loads(value)
-    secrets = set(SECRETS) | {k for k in _keys(record) if _SECRET_NAME.search(k)}
+    secrets = set(SECRETS)
+    _find_secrets(record, area.keyed, secrets)
     return normalise(record, drop=IDS + VOLATILE, secrets=secrets, keyed=area.keyed)
+
+
+def _find_secrets(value: Any, keyed: dict[str, str], found: set[str], key: str | None = None) -> None:
+    """Adds the names of secret fields at any depth to `found`. An entry of a keyed list that is named like a
+    secret (an alert handler's "ServiceNowApiToken" parameter) keeps its value only as set / not set, in place; its
+    other fields (type, required) stay comparable."""
+    if isinstance(value, dict):
+        if key is not None and _secret_name(str(value.get(key, ""))):
+            for name in _VALUES:
+                if name in value:
+                    value[name] = NOT_SET if value[name] in (None, "") else SET
+        for name, inner in value.items():
+            if _secret_name(name):
+                found.add(name)
+            if isinstance(inner, dict | list):
+                _find_secrets(inner, keyed, found, keyed.get(name) if isinstance(inner, list) else None)
+    elif isinstance(value, list):
+        for entry in value:
+            if isinstance(entry, dict | list):
+                _find_secrets(entry, keyed, found, key)
+
+
+_VALUES = ("DefaultValue", "Value", "SecretValue")
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
 
 
 def _records(client: KeyfactorClient, source: Source, page_size: int) -> Iterator[Item]:
@@ -181,16 +213,6 @@ def _records(client: KeyfactorClient, source: Source, page_size: int) -> Iterato
         for name, path in source.extras:
             record = {**record, name: client.get_json(path.format(**record))}
         yield record
-
-
-def _keys(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield key
-            yield from _keys(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _keys(inner)
 
 
 def _unique(items: dict[str, Item], identity: str) -> str:

@@ -28,7 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from smoke.ground import evidence
 from smoke.ground.errors import ApiUnexpectedAnswer, ApiUnreachable, Blocked, SmokeError
-from smoke.keyfactor import certs, names
+from smoke.keyfactor import answers, certs, names
 from smoke.keyfactor.client import KeyfactorClient
 from smoke.keyfactor.sections import EnrollmentSection
 
@@ -40,6 +40,15 @@ ID_FIELD = {"CSR": "KeyfactorID", "PFX": "KeyfactorId"}  # capital ID in CSR ans
 ISSUED = "ISSUED"
 REVOKED_STATE = 2  # CertState
 _ANY_STATUS = tuple(range(200, 600))  # enrollment reads Keyfactor's error bodies itself
+# The fields read here, by their kind in the 10.x document.
+_TEMPLATE: answers.Fields = {"Name": "string", "DisplayName": "string", "RequiresApproval": "boolean", "CAs": "list"}
+_CA: answers.Fields = {"Name": "string"}
+_INFORMATION: answers.Fields = {
+    "KeyfactorID": "integer", "KeyfactorId": "integer", "KeyfactorRequestId": "integer", "SerialNumber": "string",
+    "Thumbprint": "string", "RequestDisposition": "string", "DispositionMessage": "string", "Certificates": "list",
+    "Pkcs12Blob": "string",
+}
+_STORED: answers.Fields = {"Thumbprint": "string", "CertState": "integer", "CertStateString": "string"}
 
 # What the Microsoft CA answers (relayed by Keyfactor), lower case: the root causes worth naming.
 _CA_DOWN = ("0x800706ba", "rpc server is unavailable", "0x800706d9", "no more endpoints available")
@@ -143,6 +152,10 @@ class EnrollmentRun:
         if not isinstance(templates, list):
             raise ApiUnexpectedAnswer(f"GET {path} answered {_excerpt(context)}, not the enrollment context "
                                       "(Templates, StandaloneCAs) the API documents — check [command] api_path")
+        templates = answers.records(templates, _TEMPLATE, f"GET {path}", "template")
+        for template in templates:
+            answers.records(template.get("CAs") or [], _CA, f"GET {path}", f"CA of template {template.get('Name')}")
+        answers.records(context.get("StandaloneCAs") or [], _CA, f"GET {path}", "standalone CA")
         name, ca = self.section.template, self.section.certificate_authority
         found = next((t for t in templates if str(t.get("Name", "")).casefold() == name.casefold()), None)
         if found is None:
@@ -242,6 +255,13 @@ class EnrollmentRun:
         if not isinstance(info, dict):
             raise self._failed(f"POST {path} answered 200 with {_excerpt(answer)}, not the CertificateInformation "
                                "the API documents — check [command] api_path and what answers for it")
+        try:
+            answers.record(info, _INFORMATION, f"POST {path}", "CertificateInformation")
+            for number, pem in enumerate(info.get("Certificates") or [], start=1):
+                answers.expect(pem, "string", f"POST {path}", f"certificate {number} of CertificateInformation")
+        except ApiUnexpectedAnswer as exc:
+            raise self._failed(f"{exc} (a certificate issued meanwhile is revoked at the end of run "
+                               f"{self.run_id})") from None
         disposition = str(info.get("RequestDisposition") or "")
         if disposition.upper() != ISSUED:
             raise self._not_issued(method, disposition, info)
@@ -345,8 +365,8 @@ class EnrollmentRun:
         if record.thumbprint.upper() != certs.thumbprint(cert):
             found.append(f"the answer's Thumbprint {record.thumbprint} is not the certificate's "
                          f"{certs.thumbprint(cert)}")
-        stored = self.client.get_json(f"/Certificates/{record.keyfactor_id}")
-        stored_thumbprint = str(stored.get("Thumbprint") if isinstance(stored, dict) else None)
+        stored = self._stored(record.keyfactor_id)
+        stored_thumbprint = str(stored.get("Thumbprint"))
         if stored_thumbprint.upper() != certs.thumbprint(cert):
             found.append(f"Keyfactor's record {record.keyfactor_id} (GET /Certificates/{record.keyfactor_id}) has "
                          f"thumbprint {stored_thumbprint}, not the issued certificate's")
@@ -384,19 +404,23 @@ class EnrollmentRun:
             cert.problem = f"{response.status_code}: {_error_detail(answer, response)}"
             return
         answer = answer if isinstance(answer, dict) else {}
-        if number not in (answer.get("RevokedIds") or []):
+        if number not in (answers.field(answer, "RevokedIds", "list", "POST /Certificates/Revoke") or []):
             waiting = [s for s in answer.get("SuspendedCerts") or []
                        if isinstance(s, dict) and s.get("CertId") == number]
             cert.problem = (f"the revocation waits for workflow approval ({waiting[0].get('Message')})" if waiting
                             else f"Revoke did not list it in RevokedIds ({_excerpt(answer)})")
             return
-        stored = self.client.get_json(f"/Certificates/{number}")
-        state = stored.get("CertState") if isinstance(stored, dict) else None
-        state_text = str(stored.get("CertStateString") if isinstance(stored, dict) else "")
+        stored = self._stored(number)
+        state = stored.get("CertState")
+        state_text = str(stored.get("CertStateString") or "")
         if state == REVOKED_STATE or "revoked" in state_text.lower():
             cert.revoked, cert.problem = True, None
         else:
             cert.problem = f"GET /Certificates/{number} still shows CertState {state} ({state_text}) after revoking"
+
+    def _stored(self, number: int) -> dict[str, Any]:
+        path = f"/Certificates/{number}"
+        return answers.record(self.client.get_json(path), _STORED, f"GET {path}")
 
     def _by_hand(self, left: list[SmokeCertificate]) -> str:
         by_problem: dict[str, list[str]] = {}

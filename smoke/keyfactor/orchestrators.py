@@ -14,8 +14,9 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from smoke.ground import evidence
-from smoke.ground.errors import ApiUnexpectedAnswer, ConfigError
+from smoke.ground.errors import ConfigError
 from smoke.ground.prerequisites import Prerequisite
+from smoke.keyfactor import answers
 from smoke.keyfactor.client import KeyfactorClient
 from smoke.keyfactor.formats import parse_net_time, time_zone, version_at_least, version_parts
 from smoke.keyfactor.sections import OrchestratorsSection
@@ -34,6 +35,12 @@ UNIVERSAL_CAPABILITY = "CertStores."
 # AgentResponse.Status: 1 New, 2 Approved, 3 Disapproved; 4 is in the enum but undocumented.
 STATUSES = {1: "New", 2: "Approved", 3: "Disapproved"}
 APPROVED, DISAPPROVED = 2, 3
+# The AgentResponse fields read here, by their kind in the 10.x document.
+AGENT_FIELDS: answers.Fields = {
+    "AgentId": "string", "ClientMachine": "string", "AgentPlatform": "integer", "Version": "string",
+    "Status": "integer", "LastSeen": "string", "LastErrorCode": "integer", "LastErrorMessage": "string",
+    "Capabilities": "list",
+}
 # A LastSeen this far in the future is not clock jitter: the zone of zone-less times is probably wrong.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
@@ -134,10 +141,8 @@ def fetch(client: KeyfactorClient, settings: OrchestratorsSection) -> list[Orche
     """Every orchestrator the server knows, all pages (client.pages: by X-Total-Count, else until a short page)."""
     zoneless = time_zone(settings.zoneless_times)
     found = []
-    for item in client.pages(AGENTS, page_size=settings.page_size):
-        if not isinstance(item, dict):
-            raise ApiUnexpectedAnswer(f"GET {AGENTS} listed {str(item)[:80]!r}, not an orchestrator record — "
-                                      "check [command] api_path")
+    for number, item in enumerate(client.pages(AGENTS, page_size=settings.page_size), start=1):
+        answers.record(item, AGENT_FIELDS, f"GET {AGENTS}", f"orchestrator {number}")
         found.append(Orchestrator.from_api(item, zoneless))
     return found
 

@@ -15,8 +15,9 @@ import requests
 from cryptography import x509
 
 from smoke.ground.errors import ApiUnreachable
+from smoke.ground.tls import TruststoreAdapter
 from smoke.keyfactor.certs import dns_sans, thumbprint
-from smoke.keyfactor.client import KEYFACTOR_HEADERS, TruststoreAdapter
+from smoke.keyfactor.client import KEYFACTOR_HEADERS
 from smoke.keyfactor.names import dn_text
 from smoke.keyfactor.nodes import NodeAdapter
 

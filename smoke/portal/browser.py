@@ -6,11 +6,12 @@ What a page showed: smoke/portal/page.py; finding and starting the browser: smok
 
 Browsers: Playwright's own Chromium when installed, else a system Chromium, Chrome or Edge; `chrome`/`msedge`
 as Playwright channels; or a path. Authentication:
-- Kerberos: the browser is given no password, only the ticket: the portal host allow-listed for Negotiate, the
+- Kerberos: the browser is given no password, only the ticket: the server's https origin allow-listed for Negotiate, the
   ticket cache handed over in the environment (copied to a file when it lives in memory: the browser is another
   process), and a profile that has "seen" Negotiate before, so that Chromium on Linux loads GSSAPI for the
   very first request (platform-notes: otherwise it fails with ERR_UNSUPPORTED_AUTH_SCHEME);
-- Basic: the API's credentials, sent with every request to the server's origin and to nothing else.
+- Basic: the API's credentials, sent with the requests to the server's origin and to nothing else; no redirect away
+  from that origin is followed (smoke/portal/redirects.py), so they never travel on to another host or to plain http.
 TLS is verified by the browser: on Linux, [command] ca_bundle goes into a private NSS database (where
 Chromium looks for locally trusted CAs); elsewhere the OS trust store decides.
 """
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from smoke.ground import tls
 from smoke.ground.errors import SmokeError
 from smoke.ground.prerequisites import Prerequisite
 from smoke.portal.launch import (
@@ -45,6 +48,7 @@ from smoke.portal.launch import (
     trust_ca_bundle,
 )
 from smoke.portal.page import Answer, PageLoad
+from smoke.portal.redirects import Redirect, RedirectGuard, origin
 from smoke.portal.text import one_line
 
 IDLE_CAP_S = 15.0  # a page that polls never goes idle: stop waiting for quiet after this long
@@ -79,21 +83,42 @@ class BrowserOptions:
 class Visit:
     """One tab: navigates, and records every answer, error and console message until it is closed."""
 
-    def __init__(self, page: Any, name: str, timeout_s: float, auth_hint: str = "") -> None:
+    def __init__(self, page: Any, name: str, timeout_s: float, auth_hint: str = "",
+                 guard: RedirectGuard | None = None, ca_bundle: Path | None = None) -> None:
         self.page = page
         self.timeout_s = timeout_s
         self.auth_hint = auth_hint
+        self.guard = guard or RedirectGuard("https://")  # without one: a guard that watches no tab
+        self.ca_bundle = ca_bundle
         self.load = PageLoad(name, requested="")
+        self._document_failure: str | None = None
         self._started = time.monotonic()
         self._watch(page)
-        page.on("popup", self._watch)  # a report opened in a new window is part of the same visit
+        page.on("popup", self._popup)  # a report opened in a new window is part of the same visit
 
     def _watch(self, page: Any) -> None:
         page.on("response", self._answer)
         page.on("pageerror", lambda exc: self.load.page_errors.append(script_error(exc)))
         page.on("console", self._console)
-        page.on("requestfailed", lambda request: self.load.failed_requests.append(
-            f"{request.method} {request.url}: {request.failure or 'failed'}"))
+        page.on("requestfailed", lambda request: self._failed(page, request))
+
+    def _popup(self, page: Any) -> None:
+        self._watch(page)
+        self.guard.adopt(page)
+
+    def _failed(self, page: Any, request: Any) -> None:
+        failure = self._failure(page, request)
+        self.load.failed_requests.append(f"{request.method} {request.url}: {failure}")
+        if request.is_navigation_request() and page is self.page:
+            self._document_failure = failure  # a page cut short may never fire "load": this is why it did not come
+
+    def _failure(self, page: Any, request: Any) -> str:
+        failure = request.failure or "failed"
+        if "ERR_BLOCKED_BY_CLIENT" in failure:
+            stopped = [r for r in self.guard.stopped(page) if r.url == request.url]
+            if stopped:
+                return f"{stopped[-1].describe()}, not followed (another origin)"
+        return str(failure)
 
     def _answer(self, response: Any) -> None:
         self.load.answers.append(Answer(response.request.method, response.url, response.status,
@@ -108,11 +133,14 @@ class Visit:
         from playwright.sync_api import Error as PlaywrightError
 
         self.load.requested = url
+        earlier = len(self.guard.stopped(self.page))
         try:
             response = self.page.goto(url, wait_until="load", timeout=self.timeout_s * 1000)
             self.load.status = response.status if response else None
         except PlaywrightError as exc:
-            self.load.navigation_error = navigation_problem(url, str(exc), self.timeout_s, self.auth_hint)
+            stopped = self.guard.stopped(self.page)[earlier:]
+            self.load.navigation_error = redirected_away(stopped[0]) if stopped else navigation_problem(
+                url, self._document_failure or str(exc), self.timeout_s, self.auth_hint, self.ca_bundle)
         return self.load
 
     def settle(self, ready: str | None = None, count: int = 1) -> int:
@@ -145,6 +173,21 @@ class Visit:
             raise SmokeError(f"Browser: the selector {selector!r} is not valid ({one_line(str(exc))[:120]}) — "
                              "fix it in the [portal] selectors of the environment file") from None
 
+    def links(self) -> list[tuple[str, str, str, str]]:
+        """Every link of this tab's page, hidden ones (a closed menu) included: (text, absolute href, title,
+        aria-label). Empty when the page did not load."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        if self.load.navigation_error:
+            return []
+        try:
+            found = self.page.eval_on_selector_all(
+                "a[href]", "all => all.map(a => [a.innerText || a.textContent || '', a.href || '', "
+                           "a.getAttribute('title') || '', a.getAttribute('aria-label') || ''])")
+        except PlaywrightError:
+            return []
+        return [tuple(str(value) for value in link) for link in found]  # type: ignore[misc]
+
     def snapshot(self, page: Any = None) -> PageLoad:
         """Title, text, final URL and a screenshot of `page` (default: this visit's tab) onto `self.load`."""
         from playwright.sync_api import Error as PlaywrightError
@@ -176,6 +219,7 @@ class BrowserSession:
         self._shared = playwright  # a running Playwright of this thread to start the browser with, kept on close
         self.prerequisite = Prerequisite("the browser")
         self.description = ""  # which browser, for the report
+        self.guard = RedirectGuard(options.server_url)
         self._playwright: Any = None
         self._context: Any = None
         self._dir: Path | None = None
@@ -189,7 +233,9 @@ class BrowserSession:
         context = self._ensure()
         try:
             page = context.new_page()
-            yield Visit(page, name, self.options.timeout_s, self.options.auth_hint())
+            self.guard.watch(page)
+            yield Visit(page, name, self.options.timeout_s, self.options.auth_hint(), self.guard,
+                        self.options.ca_bundle)
         except PlaywrightError as exc:
             died = BrowserUnavailable(f"Browser: {self.description or self.options.browser} failed during {name}: "
                                       f"{one_line(str(exc).splitlines()[0])[:160]} — rerun; if it persists, run "
@@ -199,6 +245,7 @@ class BrowserSession:
         finally:
             with suppress(PlaywrightError):
                 for opened in list(context.pages):
+                    self.guard.forget(opened)
                     opened.close()
 
     def close(self) -> None:
@@ -244,7 +291,7 @@ class BrowserSession:
             if options.resolve_to:
                 state["auth"] = NODE_LOCAL_STATE
             (profile / "Local State").write_text(json.dumps(state))
-            args.append(f"--auth-server-allowlist={options.host}")
+            args.append(f"--auth-server-allowlist={allowlisted(options.server_url)}")
             environ.update(file_ticket_cache(self._dir))
         if options.ca_bundle:
             environ.update(trust_ca_bundle(self._dir, options.ca_bundle))
@@ -262,35 +309,70 @@ class BrowserSession:
             raise BrowserUnavailable(launch_problem(options.browser, str(exc))) from None
         context.set_default_timeout(options.timeout_s * 1000)
         if options.auth_method == "basic":
-            context.route("**/*", _basic_signer(options))
+            context.route("**/*", _basic_signer(options, self.guard))
         return context
 
 
-def _basic_signer(options: BrowserOptions) -> Callable[[Any], None]:
-    """Sends the Basic credentials with every request to the server's origin, and to nothing else.
+def _basic_signer(options: BrowserOptions, guard: RedirectGuard) -> Callable[[Any], None]:
+    """Sends the Basic credentials with the requests to the server's origin that the redirect guard covers, and with
+    nothing else.
 
     Chromium answers a challenge offering NTLM and Basic with NTLM (IIS offers both), and command-line switches no
-    longer change that; sending Basic up front means the server never has to challenge."""
+    longer change that; sending Basic up front means the server never has to challenge. A new window's first request
+    comes before the guard can watch its tab: it goes without credentials, and is sent again once the guard watches
+    the tab (adopt)."""
+    from playwright.sync_api import Error as PlaywrightError
+
     token = base64.b64encode(f"{options.username or ''}:{options.password or ''}".encode()).decode()
-    server = _origin(options.server_url)
+    server = origin(options.server_url)
 
     def sign(route: Any) -> None:
         request = route.request
-        if _origin(request.url) == server:
-            route.continue_(headers={**request.headers, "authorization": f"Basic {token}"})
+        if origin(request.url) != server:
+            route.continue_()
+            return
+        try:
+            frame = request.frame
+        except PlaywrightError:  # a new window's first request, or a service worker's
+            frame = None
+        page = frame.page if frame is not None else None
+        if page is not None and guard.watches(page):
+            if _in_tab_process(frame, server):
+                route.continue_(headers={**request.headers, "authorization": f"Basic {token}"})
+            else:
+                route.continue_()
         else:
             route.continue_()
+            if request.is_navigation_request() and request.method == "GET":
+                guard.hold(page, request.url)
 
     return sign
 
 
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+def _in_tab_process(frame: Any, server: tuple[str, str, int]) -> bool:
+    """Whether the guard sees this frame's requests: the tab's main frame, or frames that are the server's or blank
+    all the way up (a frame of another site runs in a process of its own, out of the guard's sight)."""
+    while frame.parent_frame is not None:
+        url = frame.url or "about:blank"
+        if not url.startswith("about:") and origin(url) != server:
+            return False
+        frame = frame.parent_frame
+    return True
 
 
-def navigation_problem(url: str, text: str, timeout_s: float, auth_hint: str = "") -> str:
+def allowlisted(server_url: str) -> str:
+    """The one origin Chromium may answer a Negotiate challenge for: the server's, over https, on its port."""
+    scheme, host, port = origin(server_url)
+    return f"{scheme}://{host}:{port}"
+
+
+def redirected_away(redirect: Redirect) -> str:
+    return (f"{redirect.describe()} — a sign-in page or proxy is in the way; call the portal directly (the browser "
+            "did not follow it: the credentials go only to [command] url)")
+
+
+def navigation_problem(url: str, text: str, timeout_s: float, auth_hint: str = "",
+                       ca_bundle: Path | None = None) -> str:
     """A Playwright navigation error as one line with its likely fix."""
     where = urlsplit(url).netloc
     code = re.search(r"net::(ERR_[A-Z_]+)", text)
@@ -302,15 +384,24 @@ def navigation_problem(url: str, text: str, timeout_s: float, auth_hint: str = "
         return f"{url}: connection refused by {where} — is IIS running and bound to that port?"
     if name == "ERR_NAME_NOT_RESOLVED":
         return f"{url}: the host name does not resolve — check [command] url and DNS"
-    if name.startswith("ERR_CERT_") or name in ("ERR_SSL_PROTOCOL_ERROR", "ERR_BAD_SSL_CLIENT_AUTH_CERT"):
-        return (f"{url}: the browser does not trust the server's TLS certificate ({name}) — set [command] ca_bundle "
-                "to the issuing CA's PEM (on Windows/macOS: import that CA into the OS trust store); "
-                "verification is never switched off")
+    if name.startswith("ERR_CERT_"):
+        kind = tls.kind_of(None, name)
+        line = tls.diagnose(url, kind, f"net::{name}", ca_bundle, timeout_s)
+        os_store = kind == "issuer" and not sys.platform.startswith("linux")
+        return f"{url}: {line}" + (" (on Windows and macOS the browser trusts the OS store: import the CA there)"
+                                   if os_store else "")
+    if name in ("ERR_SSL_PROTOCOL_ERROR", "ERR_BAD_SSL_CLIENT_AUTH_CERT", "ERR_SSL_VERSION_OR_CIPHER_MISMATCH"):
+        return (f"{url}: TLS: handshake with {where} failed ({name}) — check the IIS https binding (its certificate "
+                "and the TLS versions it allows)")
     if name in ("ERR_INVALID_AUTH_CREDENTIALS", "ERR_UNSUPPORTED_AUTH_SCHEME", "ERR_MISSING_AUTH_CREDENTIALS",
                 "ERR_UNEXPECTED_SECURITY_LIBRARY_STATUS", "ERR_MISCONFIGURED_AUTH_ENVIRONMENT"):
         return f"{url}: the browser could not sign in ({name}) — {auth_hint or 'check the authentication settings'}"
     if name in ("ERR_EMPTY_RESPONSE", "ERR_CONNECTION_CLOSED", "ERR_CONNECTION_RESET"):
-        return f"{url}: the underlying connection was closed ({name}) — check the IIS site and the app pool's event log"
+        return (f"{url}: {where} broke off the connection without a page ({name}) — check the IIS site, the app "
+                "pool's event log and any proxy in between")
+    if name in ("ERR_CONTENT_LENGTH_MISMATCH", "ERR_INCOMPLETE_CHUNKED_ENCODING"):
+        return (f"{url}: {where} broke off the connection in the middle of the page ({name}) — a proxy, a firewall "
+                "or the server cut it: rerun, and check the proxy and the server's HTTPERR log if it persists")
     if name == "ERR_TIMED_OUT" or name == "ERR_CONNECTION_TIMED_OUT":
         return f"{url}: no answer from {where} ({name}) — the server is down or a firewall drops the traffic"
     return f"{url}: the browser could not load it ({name or one_line(text)[:120]})"

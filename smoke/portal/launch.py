@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from smoke.ground import tls
 from smoke.ground.errors import SmokeError
 from smoke.portal.text import one_line
 
@@ -129,6 +130,9 @@ def file_ticket_cache(directory: Path) -> dict[str, str]:
 def trust_ca_bundle(directory: Path, ca_bundle: Path) -> dict[str, str]:
     """On Linux Chromium trusts extra CAs from $HOME/.pki/nssdb: a private HOME whose NSS database trusts the
     bundle's certificates for TLS servers. Elsewhere the OS trust store decides (nothing to do here)."""
+    problem = tls.bundle_problem(ca_bundle)
+    if problem:
+        raise BrowserUnavailable(problem)
     if not sys.platform.startswith("linux"):
         return {}
     from smoke.portal import nssdb

@@ -11,6 +11,8 @@ Known for 10.x (keyfactor-api-notes §2): the `/KeyfactorPortal` application, Ce
 parameters, Generate: the output shows in the open window) and Logi's `rdPage.aspx?rdReport=…` report pages.
 Not published, so defaults a real portal may need overridden: the dashboard and Report Manager routes, the grid
 markup, the button labels. Selectors are Playwright selectors (CSS, `text=…`, `role=button[name="…"]`).
+The dashboard, Certificate Search and Report Manager routes are found in the portal's own navigation by their
+link texts (smoke/portal/navigation.py); the PAGES below are the fallback, a [portal] pages setting wins.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from smoke.ground import evidence
 from smoke.ground.prerequisites import Prerequisite
+from smoke.portal.navigation import Link, Route, links_from, origin, route, text_key
 
 if TYPE_CHECKING:
     from smoke.portal.browser import BrowserSession, Visit
@@ -49,6 +52,10 @@ TEXTS = {
         "rdErrorLog",
         "Server Error in '",
     ],
+    # The links of the portal's navigation (read on its home page) that lead to the pages the checks visit.
+    "nav_dashboard": ["Dashboard"],
+    "nav_certificate_search": ["Certificate Search"],
+    "nav_report_manager": ["Report Manager"],
 }
 REPORTS = ["Expiration Report"]  # run when [reports] names is empty: a built-in report every install has
 KNOWN = {"pages": list(PAGES), "selectors": list(SELECTORS), "texts": list(TEXTS)}
@@ -63,6 +70,8 @@ class PortalPages:
     pages: dict[str, str]
     selectors: dict[str, str]
     texts: dict[str, list[str]]
+    overridden: frozenset[str] = frozenset()  # the pages the environment file sets
+    env: str = ""  # the environment's name, for messages
 
     def url(self, page: str) -> str:
         path = self.pages[page]
@@ -91,6 +100,8 @@ def pages_for(settings: Any) -> PortalPages:
         pages={**PAGES, **(portal.pages if portal else {})},
         selectors={**SELECTORS, **(portal.selectors if portal else {})},
         texts={**TEXTS, **(portal.texts if portal else {})},
+        overridden=frozenset(portal.pages if portal else ()),
+        env=settings.name,
     )
 
 
@@ -115,27 +126,66 @@ class ReportRun:
     output_cells: int = 0
     problem: str | None = None  # one line: why the report did not run, None when its output rendered
     kind: str = ""  # of the problem: "portal" (page did not load), "page" (markup not found), "logi" (the run failed)
+    fix: str = ""  # the likely fix of the problem, one line
 
 
 class Portal:
     """The portal as a user walks it, in one shared browser. When the home page itself does not arrive (no answer,
-    ≥ 500, a sign-in page), later portal pages are skipped naming that cause instead of failing the same way."""
+    ≥ 500, a sign-in page), later portal pages are skipped naming that cause instead of failing the same way.
+    The home page is visited once per run: the portal check judges it, and the other pages are found among its
+    links."""
 
     def __init__(self, browser: BrowserSession, pages: PortalPages) -> None:
         self.browser = browser
         self.pages = pages
         self.home_page = Prerequisite("the Management Portal")
+        self.routes: dict[str, Route] = {}
+        self._home: PageLoad | None = None
+        self.links: list[Link] | None = None  # the home page's links; None until read, or when it did not load
 
     def home(self) -> PageLoad:
         self._require()
-        with self.browser.visit("Portal home page") as visit:
-            visit.goto(self.pages.url("home"))
-            visit.settle()
-            load = visit.snapshot()
+        load = self.visit_home()
         self._attach(load)
         if load.navigation_error or (load.status or 0) >= 500 or load.sign_in_page():
             self.home_page.fail(load.document_problem() or f"{load.url} answered {load.status}")
         return load
+
+    def visit_home(self) -> PageLoad:
+        """The home page, visited once per run, and its links."""
+        if self._home is None:
+            with self.browser.visit("Portal home page") as visit:
+                visit.goto(self.pages.url("home"))
+                visit.settle()
+                found = visit.links()
+                load = visit.snapshot()
+            self._home = load
+            if load.document_problem() is None:
+                self.links = links_from(found, load.url or load.requested)
+        return self._home
+
+    def route(self, page: str) -> Route:
+        """Where `page` is and how that was found (the [portal] pages setting, the navigation, the default), noted
+        in the report. Reading the navigation costs the home page's visit, once per run."""
+        if page in self.routes:
+            return self.routes[page]
+        overridden = page in self.pages.overridden
+        problem = None if overridden else self.visit_home().document_problem()
+        found = route(page, self.pages.url(page), overridden, self.pages.texts[text_key(page)],
+                      None if overridden else self.links, problem)
+        self.routes[page] = found
+        server = origin(self.pages.server_url)
+        evidence.note_fact(f"Portal page {page}", f"{found.url.removeprefix(server)} ({found.how})")
+        links = "\n".join(f"  {link.shown(server)}" for link in found.links or [])
+        evidence.attach_text(f"Route of {page}", f"{found.url}\n{found.how}"
+                                                 + (f"\n\nlinks on the home page:\n{links}" if links else ""))
+        return found
+
+    def status(self, url: str, name: str) -> str:
+        """How `url` answers a visit: its status ("200", "404"), or why it did not load."""
+        with self.browser.visit(name) as visit:
+            load = visit.goto(url)
+        return load.navigation_error or str(load.status)
 
     def title_expected(self, load: PageLoad) -> str | None:
         """The expected title texts when the page's title has none of them, else None."""
@@ -144,8 +194,9 @@ class Portal:
 
     def certificate_search(self, min_rows: int) -> SearchResult:
         self._require()
+        where = self.route("certificate_search")
         with self.browser.visit("Certificate Search") as visit:
-            visit.goto(self.pages.url("certificate_search"))
+            visit.goto(where.url)
             rows = visit.settle(ready=self.pages.selector("search_rows"), count=min_rows)
             load = visit.snapshot()
         self._attach(load)
@@ -153,8 +204,9 @@ class Portal:
 
     def dashboard(self) -> PageLoad:
         self._require()
+        where = self.route("dashboard")
         with self.browser.visit("Dashboard") as visit:
-            visit.goto(self.pages.url("dashboard"))
+            visit.goto(where.url)
             visit.settle()
             load = visit.snapshot()
         self._attach(load)
@@ -163,18 +215,64 @@ class Portal:
     def run_report(self, name: str, timeout_s: float) -> ReportRun:
         """Report Manager → highlight the report → Run Report → Generate → the output renders (or not)."""
         self._require()
+        where = self.route("report_manager")
         with self.browser.visit(f"Report {name}") as visit:
             run = ReportRun(name, visit.load)
-            visit.goto(self.pages.url("report_manager"))
-            run.problem = visit.load.document_problem()
-            run.kind = "portal" if run.problem else ""
-            if run.problem is None:
+            visit.goto(where.url)
+            if visit.load.navigation_error or (visit.load.status or 0) >= 400:
+                visit.snapshot()
+                self._manager_not_loaded(run)
+            else:
                 output_page = self._generate(visit, run, timeout_s)
                 visit.snapshot(output_page)
-            else:
-                visit.snapshot()
+                if run.kind == "page" and visit.load.document_problem():  # an error or sign-in page, not the grid
+                    self._manager_not_loaded(run)
+        failing = failed_requests(run.load)
+        if failing:  # named whatever else the page showed, with the "Dashboard and Reports" fix
+            run.problem = f"{len(failing)} request(s) failed: {listed(failing)}" + (f"; {run.problem}"
+                                                                                   if run.problem else "")
+            run.kind, run.fix = "logi", self.wizard_fix()
+        elif run.kind == "page":
+            run.fix = ("the Report Manager's markup differs from what the suite expects: compare the screenshot and "
+                       "set [portal] selectors (report_row, run_report, generate)")
+        elif run.kind == "logi":
+            run.fix = self.wizard_fix()
         self._attach(run.load)
         return run
+
+    def _manager_not_loaded(self, run: ReportRun) -> None:
+        load = run.load
+        run.problem, run.kind = load.document_problem(), "portal"
+        run.fix = "" if load.navigation_error else self.page_fix(load, "report_manager")  # an error names its own
+
+    # --- what went wrong, and the likely fix ------------------------------------------------------------------
+    def not_loaded(self, what: str, load: PageLoad, page: str) -> str | None:
+        """not_loaded() of `page`, whose 404 names the route setting and the closest navigation links."""
+        problem = load.document_problem()
+        if problem is None or load.navigation_error:
+            return problem
+        return f"{what} did not load: {problem} — {self.page_fix(load, page)}"
+
+    def page_fix(self, load: PageLoad, page: str) -> str:
+        if load.status != 404 or page not in self.routes:
+            return document_fix(load)
+        where = self.routes[page]
+        closest = where.closest_links(origin(self.pages.server_url))
+        listing = f"; `pytest --env {self.pages.env or '<env>'} --portal-map` lists them all" if where.links else ""
+        more = f" ({closest}{listing})" if closest else ""
+        if where.source == "setting":
+            return f"nothing at the address {where.setting} names: correct it{more}"
+        if self._home is not None and self._home.document_problem() is None:
+            return f"the route differs on this server (the home page loads): set {where.setting} to its address{more}"
+        return f"nothing at that address: check [command] portal_path and {where.setting}{more}"
+
+    def wizard_fix(self) -> str:
+        """The "Dashboard and Reports" fix — unless the portal's home page fails too: then the portal is the cause."""
+        home = self._home
+        problem = home.document_problem() if home else None
+        if home is None or problem is None:
+            return WIZARD_FIX
+        return f"the portal home page fails too ({problem}): {document_fix(home)}"
 
     def _generate(self, visit: Visit, run: ReportRun, timeout_s: float) -> Any:
         from playwright.sync_api import Error as PlaywrightError
@@ -268,6 +366,15 @@ def unanswered(load: PageLoad) -> list[str]:
     return [_cut(load.short(f), 140) for f in load.failed_requests if "ERR_ABORTED" not in f]
 
 
+def failed_requests(load: PageLoad) -> list[str]:
+    """Every request that answered ≥ 500 and every one that got no answer, described."""
+    return [_cut(load.short(str(a)), 140) for a in load.server_errors] + unanswered(load)
+
+
+def listed(items: list[str], limit: int = 6) -> str:
+    return ", ".join(items[:limit]) + (f" (and {len(items) - limit} more)" if len(items) > limit else "")
+
+
 def failures(load: PageLoad) -> str:
     """Each failing request with its status, every uncaught script error, in one line."""
     parts = []
@@ -320,14 +427,14 @@ def document_fix(load: PageLoad) -> str:
     if status == 503:
         return ("the KeyfactorPortal application pool is stopped or keeps failing: start it in IIS Manager (or "
                 f"iisreset) and check {PORTAL_LOG}")
+    if status == 404:
+        return "nothing at that address: check [command] portal_path and the [portal] pages paths"
     if status >= 500 or load.error_page():
         return f"the portal application fails on the server: check {PORTAL_LOG}"
     if status in (401, 407) or load.sign_in_page():
         return ("the browser could not sign in: with Kerberos check the ticket (klist), the SPN HTTP/<host> on the "
                 "app-pool account and Windows Authentication (Negotiate) on the KeyfactorPortal application; a "
                 "sign-in page means a proxy or identity provider sits in front of the portal")
-    if status == 404:
-        return "nothing at that address: check [command] portal_path and the [portal] pages paths"
     return f"check {PORTAL_LOG}"
 
 

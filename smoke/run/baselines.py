@@ -96,6 +96,13 @@ def carried_over(pytestconfig: pytest.Config) -> Iterator[Baselines]:
     yield baselines
 
 
+def server_of(url: str) -> str:
+    """The server a baseline belongs to, as a person names it: scheme and host. The port is left out: it does not
+    make another server, and the embedded sandbox listens on a new one at every start."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}"
+
+
 class BaselineCheck(pytest.Item):
     """With --baseline: the configuration is read, every area, and saved as the environment's newest baseline."""
 
@@ -142,7 +149,7 @@ class Baselines:
         return self._before
 
     def _check_same_server(self, found: Baseline, path: Path) -> None:
-        here = (self.settings.name, self.settings.command.url)
+        here = (self.settings.name, server_of(self.settings.command.url))
         if (found.environment, found.server) != here:
             raise BaselineError(f"{path.name} is a baseline of {found.environment} ({found.server}), this run is "
                                 f"{here[0]} ({here[1]}) — name a baseline of {here[0]}, or compare the two offline: "
@@ -186,7 +193,7 @@ class Baselines:
         for key in TITLES:
             source = configuration.AREA_BY_KEY[key].source_text if key in configuration.AREA_BY_KEY else key
             areas[key] = Area(source, self.now(key))
-        taken = Baseline(self.settings.name, self.settings.command.url, areas)
+        taken = Baseline(self.settings.name, server_of(self.settings.command.url), areas)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         licence = self._now.get("server", {}).get("licence", {})
         meta = {"taken": dt.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -20,12 +20,14 @@ from smoke.keyfactor.nodes import check_nodes
 from smoke.keyfactor.sections import ConfigReviewSection, EnrollmentSection, OrchestratorsSection
 from smoke.logscan.section import LogsSection
 from smoke.portal.sections import PortalSection, ReportsSection
+from smoke.ticket import TicketSection
 
 
 class SandboxSection(Section):
     start: bool = True
     faults: list[str] = []
     agents: Annotated[int, Field(ge=8)] | None = None  # orchestrators the sandbox lists (python -m sandbox --agents)
+    configuration: Literal["default", "large"] | None = None  # python -m sandbox --configuration (large: bench/)
     uo_platform: Literal[1, 7] | None = None  # the AgentPlatform of its Universal Orchestrators (--uo-platform)
     total_count: Literal["sent", "absent", "high", "low"] | None = None  # its X-Total-Count header (--total-count)
     nodes: Annotated[int, Field(ge=1, le=8)] | None = None  # web servers behind its name (--nodes)
@@ -43,6 +45,7 @@ class Settings(Section):
     logs: LogsSection | None = None
     database: DatabaseSection | None = None
     baseline: BaselineSection | None = None
+    ticket: TicketSection | None = None
 
     # Not part of the file: where it came from.
     name: str = ""
@@ -103,6 +106,8 @@ def _anchor_paths(environment: Settings, base: Path) -> Settings:
     if environment.baseline:
         kept = environment.baseline.model_copy(update={"files": folders(environment.baseline.files)})
         environment = environment.model_copy(update={"baseline": kept})
+    if environment.ticket:
+        environment = environment.model_copy(update={"ticket": environment.ticket.anchored(base, environment.path)})
     if environment.auth.method == "basic":
         evidence.register_secret(environment.password())
     if environment.auth.keytab and not environment.auth.principal:

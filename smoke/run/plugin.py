@@ -17,20 +17,24 @@ import pytest
 
 from smoke.ground import evidence, settings
 from smoke.ground.errors import ApiUnreachable, Blocked, ConfigError, SmokeError
-from smoke.run import environment, launcher, readiness, rootdir
+from smoke.run import attach, environment, launcher, portal_map, readiness, rootdir
 from smoke.run.report import Outcome, RunFiles, RunReport, check_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 SELF_TEST_DIRS = ("tests", "bench")
 CHECKS = ROOT / "smoke"
 SETTINGS = pytest.StashKey[environment.Settings]()
+# Loaded with this plugin rather than from conftest.py: pytest reads conftest.py only after the command line when
+# that names a path outside the project (--baseline-file /elsewhere/A.json), and --baseline-file must be known.
+pytest_plugins = ["smoke.run.baselines", "smoke.run.nodes"]
 SANDBOX = pytest.StashKey[launcher.EmbeddedSandbox]()
 REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
+ATTACH = pytest.StashKey[attach.Plan | None]()
 # Checks that reach the Keyfactor server's URL (the IIS site): skipped once it did not answer at all.
 SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over"}
 # [sandbox] keys handed to `python -m sandbox` as options of the same name.
-SANDBOX_OPTIONS = ("uo_platform", "total_count", "nodes")
+SANDBOX_OPTIONS = ("uo_platform", "total_count", "configuration", "nodes")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,14 +44,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-fault", action="append", default=[], metavar="NAME[=VALUE]",
                     help="with --env sandbox: reproduce a documented failure (repeatable; python -m sandbox "
                          "--list-faults lists them)")
+    group.addoption("--sandbox-portal", metavar="LAYOUT",
+                    help="with --env sandbox: serve the portal's pages under other routes and markup (other, "
+                         "other-nonav: python -m sandbox --help)")
     group.addoption("--sandbox-nodes", type=int, metavar="N",
                     help="with --env sandbox: N web servers behind its name, on 127.0.0.1 … 127.0.0.N (the "
                          "environment lists them as [command] nodes)")
     group.addoption("--read-only", action="store_true", help="skip every check that writes to the server")
     group.addoption("--ticket", metavar="CHG…", help="the change ticket: in the report's file name, its executor "
                                                       "and the summary")
+    group.addoption("--attach", action="store_true", help="after the report, attach it to --ticket's change ticket "
+                                                         "([ticket] in the environment file)")
     group.addoption("--wait-ready", metavar="DURATION", help="first wait up to DURATION (90s, 10m) for the API and "
                                                              "the portal to answer, e.g. after a reboot")
+    group.addoption(portal_map.OPTION, action="store_true", help=portal_map.HELP)
     group.addoption("--report-dir", metavar="DIR", default=str(ROOT / "reports"),
                     help="where reports/<env>/ goes (default: the suite's reports/ folder)")
     group.addoption("--keep-reports", metavar="N", type=int, default=50,
@@ -76,14 +86,28 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"no environment chosen: pass --env NAME (found: {found}) or --env path/to/file.toml")
     try:
         ticket = check_ticket(config.getoption("--ticket"))
+        attach.check_asked(config.getoption("--attach"), ticket)
         if config.getoption("--wait-ready"):
             readiness.parse_duration(config.getoption("--wait-ready"))
         config.stash[SETTINGS] = loaded = _load(config, env)
+        config.stash[ATTACH] = attach.plan(loaded, ticket, config.getoption("--attach"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if not config.option.collectonly:
+    if not config.option.collectonly and not config.getoption(portal_map.OPTION):
         config.stash[REPORT] = run = _plan_report(config, loaded.name, ticket)
         config.pluginmanager.register(_Recorder(run), "keyfactor-smoke-recorder")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """--portal-map: the environment (and the embedded sandbox) without a test session, as pytest's own --markers."""
+    if not config.getoption(portal_map.OPTION) or config.getoption("--help"):
+        return None
+    config._do_configure()
+    found = config.stash.get(SETTINGS, None)
+    if found is None:
+        raise pytest.UsageError(f"{portal_map.OPTION} needs an environment: pytest --env NAME {portal_map.OPTION}")
+    return portal_map.run(found, headed=bool(config.getoption("--headed", False)))
 
 
 def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunReport:
@@ -111,11 +135,12 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     name, path = settings.resolve(env)
     raw = settings.read_toml(path)
     faults = config.getoption("--sandbox-fault")
+    layout = config.getoption("--sandbox-portal")
     nodes = config.getoption("--sandbox-nodes")
     if "sandbox" not in raw:
-        if faults or nodes:
-            given = "--sandbox-fault" if faults else "--sandbox-nodes"
-            raise ConfigError(f"{given} needs the embedded sandbox, but {path} has no [sandbox] section "
+        if faults or layout or nodes:
+            option = "--sandbox-fault" if faults else "--sandbox-portal" if layout else "--sandbox-nodes"
+            raise ConfigError(f"{option} needs the embedded sandbox, but {path} has no [sandbox] section "
                               "— use --env sandbox")
         return environment.load(env)
     if config.option.collectonly:
@@ -123,6 +148,8 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     # The sandbox writes this file's sections, with the run's values over them, into its run file.
     section = raw["sandbox"]
     options = {key: section[key] for key in SANDBOX_OPTIONS if key in section}
+    if layout:
+        options["portal"] = layout
     if nodes is not None:
         options["nodes"] = nodes
     sandbox = launcher.start([*section.get("faults", []), *faults], agents=section.get("agents"), environment=path,
@@ -198,6 +225,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     except OSError as exc:  # the verdict stands; the report is what could not be written
         summary = f"report not written: {exc.strerror} ({exc.filename}) — check the space and permissions there"
     for line in summary.rstrip().splitlines():
+        terminalreporter.write_line(line)
+    for line in attach.after_run(config.stash.get(ATTACH, None), run):
         terminalreporter.write_line(line)
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import requests
 
 from smoke.ground.errors import ApiUnreachable, ConfigError
-from smoke.keyfactor.client import KEYFACTOR_HEADERS, TruststoreAdapter
+from smoke.ground.tls import TruststoreAdapter
+from smoke.keyfactor.client import KEYFACTOR_HEADERS
 
 FIRST_DELAY_S = 0.2
 MAX_DELAY_S = 1.0  # the poll interval never grows beyond this: the verdict follows the server within ~1 s

@@ -1,0 +1,5 @@
+import sys
+
+from smoke.ticket.cli import main
+
+sys.exit(main())
