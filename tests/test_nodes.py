@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 from smoke.ground.errors import ApiUnreachable, ConfigError
 from smoke.ground.kerberos_ticket import ticket_service
 from smoke.keyfactor import site
+from smoke.keyfactor.client import AuthConfig, KeyfactorClient
 from smoke.keyfactor.nodes import NodeAdapter, check_nodes
 
 SITE = "kf.smoke.test"
@@ -138,3 +139,13 @@ def test_the_service_a_kerberos_ticket_is_for_is_read_from_the_authorization_hea
     assert ticket_service("Negotiate " + base64.b64encode(b"NTLMSSP\x00\x01").decode()) is None
     assert ticket_service("Negotiate not-base64!") is None
     assert ticket_service("Negotiate " + base64.b64encode(token[:40]).decode()) is None  # cut short
+
+
+def test_a_node_whose_certificate_does_not_cover_the_sites_name_is_refused_naming_that_nodes_certificate(node):
+    address, port, ca, _ = node
+    client = KeyfactorClient(f"https://other.smoke.test:{port}/KeyfactorAPI", AuthConfig("basic", "u", "throwaway"),
+                             str(ca), 10, node=address)
+    with pytest.raises(ApiUnreachable) as raised:
+        client.request("GET", "/Status/Endpoints")
+    assert f"the certificate of other.smoke.test:{port} at {address} is for {SITE}, not for other.smoke.test" \
+        in str(raised.value)

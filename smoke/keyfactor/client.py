@@ -328,7 +328,7 @@ class KeyfactorClient:
         verify = tls.verify_error(exc)
         if verify is not None:
             detail = verify.verify_message or _short(str(verify))
-            return tls.diagnose(url, tls.kind_of(verify, detail), detail, self.ca_bundle, self.timeout_s)
+            return tls.diagnose(url, tls.kind_of(verify, detail), detail, self.ca_bundle, self.timeout_s, self.node)
         bundle = tls.bundle_problem(self.ca_bundle) if self.ca_bundle else None
         return bundle or (f"TLS: handshake with {urlsplit(url).netloc} failed ({_short(str(exc))}) — check the IIS "
                           "https binding (its certificate and the TLS versions it allows)")

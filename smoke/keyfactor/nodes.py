@@ -43,8 +43,9 @@ class NodeAdapter(HTTPAdapter):
         pool_kwargs: dict[str, Any] = dict(found[1])
         if (host_params.get("host") or "").lower() == self.site:
             host_params["host"] = self.address
+            # SNI and OpenSSL's own name check (urllib3's assert_hostname would raise its own error instead of the
+            # verification error that names the cause)
             pool_kwargs["server_hostname"] = self.site
-            pool_kwargs["assert_hostname"] = self.site
         return host_params, pool_kwargs
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
