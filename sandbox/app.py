@@ -12,9 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import configuration_api, database, enrollment, inventory, kdc, logs, nodes, portal, run_environment, tickets
+from . import (
+    configuration_api,
+    database,
+    enrollment,
+    inventory,
+    kdc,
+    logs,
+    nodes,
+    operations,
+    portal,
+    run_environment,
+    tickets,
+)
 from .api import KeyfactorApi
 from .configuration import Configuration
+from .configuration.stores import inventory_jobs
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
@@ -56,6 +69,7 @@ class Sandbox:
     inventory: Inventory = field(init=False, repr=False)
     tickets: Tickets = field(init=False, repr=False)
     configuration: Configuration = field(init=False, repr=False)
+    operations: operations.Operations = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
     serving_since: float | None = None
 
@@ -87,6 +101,9 @@ class Sandbox:
         self.enrollment = enrollment.mount(api, self.pki)
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
         self.configuration = configuration_api.mount(api, self.inventory)
+        self.operations = operations.mount(api, self.pki, self.inventory, self.enrollment, self.state_dir,
+                                           inventory_jobs(self.configuration.stores))
+        self._take(self.operations.handover)
         self._take(logs.start(self.state_dir, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))

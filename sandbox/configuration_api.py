@@ -114,8 +114,6 @@ def mount(api: KeyfactorApi, inventory: Inventory) -> Configuration:
 
     api.get("/SSL/Networks", _listing("sq.", lambda: networks, "Name", "NetworkId", "AgentPoolName", "Enabled"))
     _get_one(api, "/SSL/NetworkRanges/{id}", network_ranges)
-    api.get("/Monitoring/Revocation", _listing("pagedQuery.", lambda: found.revocation, "Id", "Name",
-                                               "EndpointType"))
 
     def report_schedules(request: Request, id: str) -> Response:
         if not any(str(r.id) == id for r in REPORTS):  # also anything not a number

@@ -244,6 +244,67 @@ REGISTRY: dict[str, Fault] = {
             fails=("smoke/test_database.py::test_the_sql_server_connection_is_encrypted",),
             says="GRANT VIEW SERVER STATE",
         ),
+        # --- the server's work after the upgrade (issue 14) ---
+        Fault(
+            "ca-test-fails",
+            "A CA reached with explicit credentials fails its test: the database moved without its master keys and "
+            "the stored password no longer decrypts (upgrade guide §2.8).",
+            marker="operations",
+            fails=("smoke/test_operations.py::test_every_certificate_authority_answers",),
+            says="ca02.corp.example.com\\CorpIssuingCA2: Unable to decrypt",
+        ),
+        Fault(
+            "jobs-failing",
+            "Every inventory job of one orchestrator has failed since the upgrade.",
+            marker="operations",
+            fails=("smoke/test_operations.py::test_no_orchestrator_job_failed_since_the_upgrade",),
+            says="Inventory on orch02.corp.example.com",
+        ),
+        Fault(
+            "jobs-orphaned",
+            "Inventory jobs are still scheduled on an orchestrator that was removed during the upgrade: they never "
+            "run.",
+            marker="operations",
+            fails=("smoke/test_operations.py::test_no_scheduled_job_waits_on_an_orchestrator_that_is_gone_or_not_"
+                   "approved",),
+            says="orch03.corp.example.com: its orchestrator is no longer registered",
+        ),
+        Fault(
+            "workflow-stuck",
+            "Enrollment workflows stopped mid-way since the upgrade: one failed at its REST step, one has been "
+            "Running unchanged for half an hour.",
+            marker="operations",
+            fails=("smoke/test_operations.py::test_no_workflow_started_since_the_upgrade_failed_or_is_stuck",),
+            says="Enrollment with ITSM ticket",
+        ),
+        Fault(
+            "crl-expired",
+            "The issuing CA stopped publishing its CRL: the CRL at its distribution point has expired.",
+            marker="operations",
+            fails=("smoke/test_operations.py::test_every_monitored_crl_is_current_and_every_ocsp_responder_answers",),
+            says="Sandbox Issuing CA 1 CRL",
+        ),
+        Fault(
+            "crl-unreachable",
+            "The web server of a CRL distribution point accepts connections but never answers.",
+            marker="operations",
+            fails=("smoke/test_operations.py::test_every_monitored_crl_is_current_and_every_ocsp_responder_answers",),
+            says="Sandbox Issuing CA 1 CRL (web02)",
+        ),
+        Fault(
+            "ocsp-down",
+            "The OCSP responder's application pool is stopped: it answers 503 Service Unavailable.",
+            marker="operations",
+            fails=("smoke/test_operations.py::test_every_monitored_crl_is_current_and_every_ocsp_responder_answers",),
+            says="Sandbox OCSP",
+        ),
+        Fault(
+            "audit-invalid",
+            "Audit entries written since the upgrade no longer validate: the signing material did not carry over.",
+            marker="operations",
+            fails=("smoke/test_operations.py::test_the_newest_audit_entries_since_the_upgrade_validate",),
+            says="do not validate",
+        ),
         # --- report and reruns (issue 7) ---
         Fault(
             "slow-start",

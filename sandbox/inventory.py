@@ -15,7 +15,7 @@ Shaped by the 10.x spec (shared/keyfactor-openapi/openapi.yaml) and keyfactor-ap
 
 Agent count: `python -m sandbox --agents N`, or the KF_SANDBOX_AGENTS environment variable (default 300, so
 that the suite pages several times; thousands for bench/). The certificate stores the orchestrators manage:
-sandbox/stores.py.
+sandbox/configuration/stores.py.
 """
 
 from __future__ import annotations
@@ -136,6 +136,12 @@ class CertificateAuthority:
     incremental_minutes: int = 60
     rfc_enforcement: bool = False
     enforce_unique_dn: bool = False
+    synchronised: bool = True  # FullScan and IncrementalScan scheduled
+    reachable: bool = True  # what POST /CertificateAuthority/Test finds (sandbox/ca_test.py)
+
+    @property
+    def name(self) -> str:
+        return f"{self.host_name}\\{self.logical_name}"
 
     def response(self) -> dict[str, Any]:
         """CertificateAuthorityResponse (spec: Models.CertificateAuthorities.CertificateAuthorityResponse)."""
@@ -169,8 +175,9 @@ class CertificateAuthority:
             if self.explicit_password else None,
             "UseAllowedRequesters": bool(self.requesters),
             "AllowedRequesters": list(self.requesters),
-            "FullScan": {"Daily": {"Time": f"2023-01-01T{self.full_scan_hour:02d}:00:00Z"}},
-            "IncrementalScan": hourly,
+            "FullScan": {"Daily": {"Time": f"2023-01-01T{self.full_scan_hour:02d}:00:00Z"}}
+            if self.synchronised else None,
+            "IncrementalScan": hourly if self.synchronised else None,
             "ThresholdCheck": {"Interval": {"Minutes": 30}} if self.thresholds else None,
             "CAType": 0,
             "AuthCertificate": None,
@@ -215,15 +222,19 @@ EXTRA_TEMPLATES: tuple[Template, ...] = (
 
 
 def certificate_authorities(issuing_ca: str) -> list[CertificateAuthority]:
-    """The sandbox's issuing CA (logical name = its certificate's CN), and three more records."""
+    """The sandbox's issuing CA (logical name = its certificate's CN), and three more records: one reached with
+    explicit credentials, a switched-off DR copy, one in a partner forest."""
     return [
         CertificateAuthority(1, issuing_ca, CA_HOST, delegate=True, key_retention=(1, None),
                              requesters=("CORP\\PKI-Operators", "CORP\\Web-Admins"), thresholds=(500, 5, 20, 10),
                              rfc_enforcement=True),
-        CertificateAuthority(2, "CorpIssuingCA2", "ca02.corp.example.com", delegate=True, full_scan_hour=3),
-        # Same logical name on another host: allowed (the constraint is on logical name AND host name).
+        # In another forest's trust: reached with explicit credentials (the password is never answered).
+        CertificateAuthority(2, "CorpIssuingCA2", "ca02.corp.example.com", delegate=True, full_scan_hour=3,
+                             explicit_user="CORP\\svc-ca02-enroll"),
+        # Same logical name on another host: allowed (the constraint is on logical name AND host name). The DR copy
+        # is switched off: neither synchronised nor offered for enrollment, and its host does not answer.
         CertificateAuthority(3, "CorpIssuingCA2", "ca02-dr.corp.example.com", full_scan_hour=4,
-                             incremental_minutes=240),
+                             incremental_minutes=240, synchronised=False, reachable=False),
         # In a forest without a trust: Keyfactor signs in with an explicit account.
         CertificateAuthority(4, "PartnerIssuingCA", "pki01.partner.example.net", forest_root=PARTNER_FOREST,
                              key_retention=(2, 365), explicit_user="PARTNER\\svc-keyfactor",

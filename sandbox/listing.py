@@ -11,6 +11,8 @@ items the query matches on all pages (10.2.1/10.4 send it: keyfactor-api-notes, 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -97,12 +99,16 @@ def _operator(name: str, value: str) -> Callable[[Any], bool]:
             return str(have) == value
         return str(have if have is not None else "").casefold() == value.casefold()
 
+    @functools.cache
+    def moment() -> dt.datetime:  # parsed once per query, not once per item (job histories hold 100,000s)
+        try:
+            return dt.datetime.fromisoformat(value.rstrip("Zz"))
+        except ValueError:
+            raise QueryError(f"'{value}' is not a date.") from None
+
     def ordered(have: Any) -> Any:
         if isinstance(have, dt.datetime):
-            try:
-                return have, dt.datetime.fromisoformat(value.rstrip("Zz"))
-            except ValueError:
-                raise QueryError(f"'{value}' is not a date.") from None
+            return have, moment()
         if isinstance(have, int) and not isinstance(have, bool):
             try:
                 return have, int(value)
@@ -117,11 +123,19 @@ def _operator(name: str, value: str) -> Callable[[Any], bool]:
         "notcontains": lambda have: value.casefold() not in str(have or "").casefold(),
         "startswith": lambda have: str(have or "").casefold().startswith(value.casefold()),
         "endswith": lambda have: str(have or "").casefold().endswith(value.casefold()),
-        "gt": lambda have: (lambda a, b: a > b)(*ordered(have)),
-        "ge": lambda have: (lambda a, b: a >= b)(*ordered(have)),
-        "lt": lambda have: (lambda a, b: a < b)(*ordered(have)),
-        "le": lambda have: (lambda a, b: a <= b)(*ordered(have)),
+        **{code: _compared(compare, ordered) for code, compare in _ORDERINGS.items()},
     }
     if name not in tests:
         raise QueryError(f"The operator '-{name}' is not supported.")
     return tests[name]
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt,
+                                                     "le": operator.le}
+
+
+def _compared(compare: Callable[[Any, Any], bool], ordered: Callable[[Any], Any]) -> Callable[[Any], bool]:
+    def test(have: Any) -> bool:
+        return compare(*ordered(have))
+
+    return test

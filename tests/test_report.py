@@ -303,6 +303,9 @@ def test_wait_ready_gives_up_with_one_line_naming_what_did_not_answer(rebooting_
     ("SQL: login failed for user 'kf' on db:1433 — check UID", "Authentication"),
     ("Keyfactor Command reports version 10.1.1.0, expected 10.2 — the upgrade did not take", "Product defect"),
     ("the log waiver for 'Timeout' expired on 2025-01-31 — renew it or fix the cause", "Known issue"),
+    # Naming where waivers go is not saying the failure is known.
+    ("2 orchestrator jobs failing since the upgrade: … — fix the cause, or waive a known one in "
+     "[[operations.job_waivers]]", "Product defect"),
 ])
 def test_each_one_line_cause_falls_in_its_report_category(message, category):
     assert report.categorize(message) == category

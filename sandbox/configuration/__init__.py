@@ -1,6 +1,6 @@
 """The server's configuration as its administrators left it — what a baseline keeps before the upgrade and the
 carried-over checks compare after it: template settings, roles and identities, alerts, workflows, certificate
-stores and pools, discovery networks, revocation monitoring, server settings.
+stores and pools, discovery networks, server settings (revocation monitoring: sandbox/revocation.py).
 
 The same at every start (fixed data, counters and uuid5 GUIDs; no random ids, no times), so that two baselines of
 an unchanged sandbox are byte-identical; only the secrets it answers with are fresh at each start. The large scale
@@ -52,7 +52,6 @@ class Configuration:
     workflows: list[workflows.Workflow]
     stores: Stores
     networks: list[tuple[dict[str, Any], list[dict[str, Any]]]]
-    revocation: list[dict[str, Any]]
     secrets: Secrets = field(default_factory=Secrets)
 
 
@@ -87,6 +86,5 @@ def build(inventory: Inventory, faults: ActiveFaults, scale: Scale) -> Configura
         workflows=workflows.build(workflow_key, secrets, faults.on("workflow-step-changed")),
         stores=found_stores,
         networks=discovery.networks(*[(p["AgentPoolId"], p["Name"]) for p in pools]),
-        revocation=discovery.revocation([(ca.id, ca.logical_name, ca.host_name) for ca in inventory.authorities]),
         secrets=secrets,
     )

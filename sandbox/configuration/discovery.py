@@ -1,4 +1,4 @@
-"""SSL discovery networks (GET /SSL/Networks, `sq.`) with their ranges (GET /SSL/NetworkRanges/{id}), and revocation
+"""SSL discovery networks (GET /SSL/Networks, `sq.`) with their ranges (GET /SSL/NetworkRanges/{id}). The revocation
 monitoring endpoints (GET /Monitoring/Revocation, `pagedQuery.`): the CRLs and the OCSP responder the dashboard
 watches."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import daily, every, guid, weekly
+from .common import daily, guid, weekly
 
 IP_ADDRESS, IP_RANGE, CIDR, HOST_NAME = 0, 1, 2, 3
 
@@ -39,28 +39,3 @@ def networks(default_pool: tuple[str, str], dmz_pool: tuple[str, str]
         _network("Partner extranet", default_pool, "Disabled until the partner signs the scanning agreement",
                  [(HOST_NAME, "extranet.partner.example.net")], enabled=False),
     ]
-
-
-def revocation(authorities: list[tuple[int, str, str]]) -> list[dict[str, Any]]:
-    """RevocationMonitoringDefinitionResponse items: a CRL per CA (CA id, logical name, host), and one OCSP
-    responder."""
-    found: list[dict[str, Any]] = []
-    for _, logical, host in authorities:
-        found.append({
-            "Id": len(found) + 1, "Name": f"{logical} ({host}) CRL", "EndpointType": "CRL",
-            "Location": f"http://pki.corp.example.com/crl/{logical.replace(' ', '')}.crl",
-            "Email": {"EnableReminder": True, "WarningDays": 3, "Recipients": ["pki-team@corp.example.com"]},
-            "Dashboard": {"Show": True, "WarningHours": 48}, "Schedule": every(60), "OCSPParameters": None,
-        })
-    ca_id, logical, _ = authorities[0]
-    found.append({
-        "Id": len(found) + 1, "Name": "Corp OCSP responder", "EndpointType": "OCSP",
-        "Location": "http://ocsp.corp.example.com/ocsp",
-        "Email": {"EnableReminder": True, "WarningDays": 1, "Recipients": ["pki-oncall@corp.example.com"]},
-        "Dashboard": {"Show": True, "WarningHours": 12}, "Schedule": every(15),
-        "OCSPParameters": {"CertificateAuthorityId": ca_id, "AuthorityName": logical,
-                           "AuthorityNameId": "3F2A9C7D1E5B8A6C4D2E0F1A3B5C7D9E1F2A3B4C",
-                           "AuthorityKeyId": "9A8B7C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B",
-                           "SampleSerialNumber": "6100000023A1B2C3D4E5F60000000000000023"},
-    })
-    return found

@@ -238,3 +238,11 @@ def pools(agents: Sequence[Agent]) -> list[dict[str, Any]]:
         {"AgentPoolId": guid("agent pool", "DMZ scanners"), "Name": "DMZ scanners",
          "DiscoverAgentsCount": len(dmz), "MonitorAgentsCount": len(dmz), "Agents": [member(a, False) for a in dmz]},
     ]
+
+
+def inventory_jobs(found: Stores) -> list[tuple[str, str, str, str, dict[str, Any]]]:
+    """(job id, orchestrator, store machine, store path, schedule) of each named store's scheduled inventory, as
+    GET /OrchestratorJobs/ScheduledJobs lists them (the branch servers' stores are listed by sandbox/job_history)."""
+    return [(str(uuid.UUID(int=_JOB_IDS + store.number)), found.agents[store.agent].client_machine,
+             store.client_machine, store.storepath, _SCHEDULES[store.schedule])
+            for store in found.stores if store.number < 100 and store.schedule >= 0]

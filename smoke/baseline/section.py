@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from typing import Annotated
+from pydantic import field_validator
 
-from pydantic import Field, field_validator
-
-from smoke.ground.sections import Section
+from smoke.ground.sections import Section, Waiver
 
 
-class ExpectedChange(Section):
-    pattern: str  # a regular expression searched in "<area>/<item>: <field>", e.g. "^templates/.*/WebServer: "
-    justification: str  # why the change is expected: the change ticket, the vendor's note
-    expires: Annotated[dt.date, Field(strict=False)]  # 2026-12-31 (TOML date); after it, the change counts again
-
-    @field_validator("pattern")
-    @classmethod
-    def _regex(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression ({exc})") from None
-        return pattern
-
-    @field_validator("justification")
-    @classmethod
-    def _why(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("say why the change is expected (a change ticket, a vendor note)")
-        return text
+class ExpectedChange(Waiver):
+    """[[baseline.expected]]: `pattern` is searched in "<area>/<item>: <field>" (e.g. "^templates/.*/WebServer: ");
+    `justification` is the change ticket or the vendor's note; after `expires` the change counts again."""
 
 
 class BaselineSection(Section):

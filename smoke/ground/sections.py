@@ -5,6 +5,8 @@ together as the environment file, and smoke/ground/settings.py turns a bad value
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -75,3 +77,28 @@ class AuthSection(Section):
     ccache: str | None = None
     krb5_config: PathValue | None = None
     spn: str | None = None
+
+
+class Waiver(Section):
+    """One known finding accepted for now: a regular expression on what the finding says, why, and until when (after
+    that date the finding counts again). The section that lists them says what the pattern is searched in."""
+
+    pattern: str
+    justification: str  # why it is acceptable: a vendor case, a change ticket
+    expires: Annotated[dt.date, Field(strict=False)]  # 2026-12-31 (TOML date)
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return pattern
+
+    @field_validator("justification")
+    @classmethod
+    def _why(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("say why it is acceptable (a vendor case, a change ticket)")
+        return text

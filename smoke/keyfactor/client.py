@@ -265,6 +265,14 @@ class KeyfactorClient:
         raise ApiUnexpectedAnswer(f"GET {self.api_url}{path}: still full pages after {max_pages} pages — "
                                   f"the server may ignore {prefix}pageReturned; check the paging prefix")
 
+    def count(self, path: str, query: str | None = None, prefix: str | None = None) -> int | None:
+        """How many items a list endpoint holds (for `query`): X-Total-Count of a one-item page; None without it."""
+        prefix = PAGING_PREFIX.get(path, "pq.") if prefix is None else prefix
+        params: dict[str, Any] = {f"{prefix}pageReturned": 1, f"{prefix}returnLimit": 1}
+        if query:
+            params[f"{prefix}queryString"] = query
+        return _total_count(self.request("GET", path, params=params))
+
     def _count_disagrees(self, path: str, total: int, listed: int) -> None:
         """One line for the report: the count is wrong, and the listing did not rely on it."""
         evidence.note_fact(f"{TOTAL_COUNT} of GET {path}", f"said {total}, the pages held {listed} — the server's "

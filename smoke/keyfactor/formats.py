@@ -70,3 +70,9 @@ def version_at_least(reported: str, minimum: str) -> bool:
     have, want = version_parts(reported), version_parts(minimum)
     width = max(len(have), len(want))
     return have + (0,) * (width - len(have)) >= want + (0,) * (width - len(want))
+
+
+def query_time(moment: dt.datetime, zone: dt.tzinfo = dt.UTC) -> str:
+    """A time for Keyfactor's query language (`OperationStart -ge "…"`): the wall clock of `zone` to the second,
+    without a zone, as the portal's searches write it."""
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")

@@ -1,13 +1,15 @@
-"""The keyfactor wing's sections of an environment file: [enrollment], [orchestrators], [config_review]."""
+"""The keyfactor wing's sections of an environment file: [enrollment], [orchestrators], [config_review],
+[operations]."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from smoke.ground.sections import Section
+from smoke.ground.sections import Section, Waiver
 from smoke.keyfactor.formats import time_zone
 from smoke.keyfactor.names import CertificateError, parse_dn
 
@@ -103,3 +105,63 @@ class ConfigReviewSection(Section):
     # The "Extension Handler Path" application setting (10.x has no API for it): alert PowerShell handlers must
     # lie below it or they do not run.
     extension_handler_path: str = "C:\\Program Files\\Keyfactor\\Keyfactor Platform\\ExtensionLibrary\\"
+
+
+class OperationsSection(Section):
+    """smoke/test_operations.py — the server's work since the upgrade: CAs, orchestrator jobs, workflows, revocation,
+    the audit trail. An empty [operations] section turns the checks on with these defaults."""
+
+    # CAs to test, as "<CA host>\\<CA logical name>"; default: every CA that synchronises or is offered for enrollment.
+    cas: list[str] = []
+    # Window start: ISO time (in zoneless_times) or a duration ("6h"); default: the logs' window ([logs]), else 24 h.
+    since: str | None = None
+    # The zone the server writes times without a zone in (and reads the query language's times in).
+    zoneless_times: str = "UTC"
+    page_size: Annotated[int, Field(gt=0, le=5000)] = 500  # returnLimit of the listings
+    # Failed orchestrator jobs that are known and accepted: pattern searched in "<job type> <orchestrator> <store
+    # path> <message>".
+    job_waivers: list[Waiver] = []
+    # A workflow instance still Running without a change for longer than this is stuck.
+    workflow_stuck_minutes: Annotated[int, Field(gt=0)] = 30
+    # A CRL must stay valid at least this long (its next update this far ahead).
+    crl_min_hours_left: Annotated[float, Field(ge=0, strict=False)] = 24.0
+    # PEM files holding the certificates of the CAs whose CRLs and OCSP answers are checked (their signatures are
+    # verified against them); relative to the environment file.
+    issuer_certificates: list[str] = []
+    audit_sample: Annotated[int, Field(gt=0, le=500)] = 20  # the newest audit entries since the upgrade to validate
+
+    @field_validator("cas")
+    @classmethod
+    def _cas(cls, names: list[str]) -> list[str]:
+        for name in names:
+            host, sep, logical = name.partition("\\")
+            if not sep or not host.strip() or not logical.strip():
+                raise ValueError(f'{name!r}: expected "<CA host>\\\\<CA logical name>" as Keyfactor shows it, e.g. '
+                                 '"ca01.corp.example.com\\\\Corp Issuing CA 1"')
+        return names
+
+    @field_validator("since")
+    @classmethod
+    def _since(cls, since: str | None) -> str | None:
+        from smoke.logscan import LogScanError, parse_since
+
+        if since is not None:
+            try:
+                parse_since(since, dt.datetime(2000, 1, 1))
+            except LogScanError as exc:
+                raise ValueError(str(exc).removeprefix("logs: ").replace("--since or [logs] since",
+                                                                          "[operations] since")) from None
+        return since
+
+    @field_validator("zoneless_times")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        time_zone(name)
+        return name
+
+    @field_validator("issuer_certificates")
+    @classmethod
+    def _files(cls, paths: list[str]) -> list[str]:
+        if any(not path.strip() for path in paths):
+            raise ValueError('an empty path — list PEM files, e.g. ["certs/issuing-ca1.pem"]')
+        return paths

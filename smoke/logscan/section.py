@@ -8,31 +8,14 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from smoke.ground.sections import Section
+from smoke.ground.sections import Section, Waiver
 from smoke.logscan.clock import LogClock, parse_since
 from smoke.logscan.errors import LogScanError
 
 
-class LogWaiver(Section):
-    pattern: str  # a regular expression searched in "<logger> <message>" of each Error/Fatal entry
-    justification: str  # why it is acceptable: a vendor case, a ticket
-    expires: Annotated[dt.date, Field(strict=False)]  # 2026-12-31 (TOML date); after it, the entry counts again
-
-    @field_validator("pattern")
-    @classmethod
-    def _regex(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression ({exc})") from None
-        return pattern
-
-    @field_validator("justification")
-    @classmethod
-    def _why(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("say why the entry is acceptable (a vendor case, a ticket)")
-        return text
+class LogWaiver(Waiver):
+    """[[logs.waivers]]: `pattern` is searched in "<logger> <message>" of each Error/Fatal entry; after `expires` the
+    entry counts again."""
 
 
 class LogsSection(Section):

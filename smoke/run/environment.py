@@ -17,7 +17,7 @@ from smoke.ground import evidence, settings
 from smoke.ground.errors import ConfigError
 from smoke.ground.sections import AuthSection, CommandSection, PathValue, Section
 from smoke.keyfactor.nodes import check_nodes
-from smoke.keyfactor.sections import ConfigReviewSection, EnrollmentSection, OrchestratorsSection
+from smoke.keyfactor.sections import ConfigReviewSection, EnrollmentSection, OperationsSection, OrchestratorsSection
 from smoke.logscan.section import LogsSection
 from smoke.portal.sections import PortalSection, ReportsSection
 from smoke.ticket import TicketSection
@@ -46,6 +46,7 @@ class Settings(Section):
     database: DatabaseSection | None = None
     baseline: BaselineSection | None = None
     ticket: TicketSection | None = None
+    operations: OperationsSection | None = None
 
     # Not part of the file: where it came from.
     name: str = ""
@@ -108,6 +109,10 @@ def _anchor_paths(environment: Settings, base: Path) -> Settings:
         environment = environment.model_copy(update={"baseline": kept})
     if environment.ticket:
         environment = environment.model_copy(update={"ticket": environment.ticket.anchored(base, environment.path)})
+    if environment.operations:
+        issuers = folders(environment.operations.issuer_certificates)
+        environment = environment.model_copy(update={
+            "operations": environment.operations.model_copy(update={"issuer_certificates": issuers})})
     if environment.auth.method == "basic":
         evidence.register_secret(environment.password())
     if environment.auth.keytab and not environment.auth.principal:

@@ -32,7 +32,8 @@ REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
 ATTACH = pytest.StashKey[attach.Plan | None]()
 # Checks that reach the Keyfactor server's URL (the IIS site): skipped once it did not answer at all.
-SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over"}
+SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over",
+                  "operations"}
 # [sandbox] keys handed to `python -m sandbox` as options of the same name.
 SANDBOX_OPTIONS = ("uo_platform", "total_count", "configuration", "nodes")
 
