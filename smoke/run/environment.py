@@ -30,7 +30,7 @@ class SandboxSection(Section):
     configuration: Literal["default", "large"] | None = None  # python -m sandbox --configuration (large: bench/)
     uo_platform: Literal[1, 7] | None = None  # the AgentPlatform of its Universal Orchestrators (--uo-platform)
     total_count: Literal["sent", "absent", "high", "low"] | None = None  # its X-Total-Count header (--total-count)
-    nodes: Annotated[int, Field(ge=1, le=8)] | None = None  # web servers behind its name (--nodes)
+    nodes: Annotated[int, Field(ge=1, le=16)] | None = None  # web servers behind its name (--nodes)
 
 
 class Settings(Section):
