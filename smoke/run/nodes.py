@@ -1,6 +1,6 @@
 """The nodes behind the load balancer ([command] nodes) for the run: the report's environment names them from the
 start (and says so when the load-balanced name itself is listed), the per-node checks share one Fleet, and each
-node's portal opens in a browser of its own. Loaded from conftest.py."""
+node's portal opens in a browser of its own. Loaded with the plugin (smoke/run/plugin.py)."""
 
 from __future__ import annotations
 
