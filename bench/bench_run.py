@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from sandbox.app import Sandbox  # noqa: E402
 from sandbox.faults import ActiveFaults  # noqa: E402
-from smoke import readiness  # noqa: E402
+from smoke.run import readiness  # noqa: E402
 from smoke.run.report import ALLURE_ENV  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS-run.md"

@@ -53,6 +53,11 @@ class KeyfactorApi:
     endpoints: list[str] = field(default_factory=list)
     # "GET /Security/Roles" -> where the 10.x documentation describes it (the OpenAPI file does not)
     outside_openapi: dict[str, str] = field(default_factory=dict)
+    version: str = HEALTHY_VERSION  # python -m sandbox --version: the server before the upgrade
+
+    @property
+    def reported_version(self) -> str:
+        return STALE_VERSION if self.faults.on("version-mismatch") else self.version
 
     def mount(self) -> None:
         self.router.front.append(self._proxy_front)
@@ -109,7 +114,7 @@ class KeyfactorApi:
     def license(self, request: Request) -> Response:
         # A licence file's dates, the same at every start: they are configuration a baseline keeps.
         issued, expires = LICENCE_ISSUED, LICENCE_EXPIRES
-        version = STALE_VERSION if self.faults.on("version-mismatch") else HEALTHY_VERSION
+        version = self.reported_version
         return json_response(200, {
             "KeyfactorVersion": version,
             "LicenseData": {
@@ -120,8 +125,9 @@ class KeyfactorApi:
                 "LicensedProducts": [{
                     "ProductId": "KeyfactorCommand",
                     "DisplayName": "Keyfactor Command",
-                    "MajorRev": version.split(".")[0],
-                    "MinorRev": version.split(".")[1],
+                    # The licence file is for the 10.x product line: an upgrade within it keeps the licence.
+                    "MajorRev": "10",
+                    "MinorRev": "0",
                     "LicensedFeatures": [
                         {"FeatureID": "Enrollment", "DisplayName": "Enrollment", "Enabled": True,
                          "Quantity": 0, "ExpirationDate": net_time(expires, zone=False)},

@@ -16,6 +16,8 @@ from . import (
     configuration_api,
     database,
     enrollment,
+    identity,
+    iis,
     inventory,
     kdc,
     logs,
@@ -23,20 +25,21 @@ from . import (
     operations,
     portal,
     run_environment,
+    site_files,
     tickets,
 )
-from .api import KeyfactorApi
+from .api import HEALTHY_VERSION, KeyfactorApi
 from .configuration import Configuration
 from .configuration.stores import inventory_jobs
 from .enrollment import EnrollmentService
 from .faults import ActiveFaults
 from .handover import Handover
 from .inventory import Inventory
-from .pki import SandboxPKI
 from .tickets import Tickets
-from .web import Authenticator, Router, SandboxHTTPServer, reserve_port, serve, tls_context
+from .web import Authenticator, Router, SandboxHTTPServer, port_free, reserve_port, serve, tls_context
 
 HOST = "localhost"  # the SPN is HTTP/localhost; the server binds 127.0.0.1
+SITE_NAMES = [HOST, "127.0.0.1"]
 DOMAIN = "SANDBOX"
 PASSWORD_ENV = "KF_SANDBOX_PASSWORD"
 
@@ -54,6 +57,10 @@ class Sandbox:
     # what exists at run time.
     environment: Path | None = None
     portal_layout: str = "default"  # where the portal puts its pages (sandbox/portal_layouts.py)
+    # What the server keeps from one start to the next (its CA, site certificate and port, its files on disk);
+    # None: a home for this start only, inside state_dir.
+    home: Path | None = None
+    version: str = HEALTHY_VERSION
     notes: list[str] = field(default_factory=list)
     realm: kdc.Realm | None = None
     server: SandboxHTTPServer | None = None
@@ -71,6 +78,7 @@ class Sandbox:
     configuration: Configuration = field(init=False, repr=False)
     operations: operations.Operations = field(init=False, repr=False)
     starting: threading.Timer | None = None  # slow-start: the server that is not listening yet
+    port_kept: bool = field(default=True, init=False)  # the port is the home's, not one asked for with --port
     serving_since: float | None = None
 
     @property
@@ -79,8 +87,14 @@ class Sandbox:
 
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.pki = SandboxPKI.create()
-        self.chain, self.key, self.ca_bundle = self.pki.write_server_files(self.state_dir, [HOST, "127.0.0.1"])
+        self.home = home = self.home or self.state_dir / "home"
+        kept, notes = identity.kept(home, SITE_NAMES)
+        self.notes += notes
+        self.pki = kept.pki
+        site = kept.site
+        if self.faults.on("tls-certificate-replaced"):
+            site = self.pki.server_certificate(SITE_NAMES, valid_days=identity.SITE_DAYS)
+        self.chain, self.key, self.ca_bundle = self.pki.write_server_files(self.state_dir, SITE_NAMES, site)
         if self.kerberos and not kdc.available():
             self.kerberos = False
             self.notes.append("Kerberos: MIT KDC binaries not found (krb5-kdc, krb5-admin-server, krb5-user); "
@@ -93,18 +107,20 @@ class Sandbox:
             os.environ["KRB5_KTNAME"] = f"FILE:{self.realm.service_keytab}"
             os.environ["KRB5_CONFIG"] = str(self.realm.krb5_config)
             os.environ["KRB5RCACHETYPE"] = "none"
-        self.port = self.port or reserve_port()
+        self.port_kept = not self.port
+        self.port = self.port or self._kept_port(kept.port)
         router = Router()
-        self.api = api = KeyfactorApi(router, self.faults, total_count=self.total_count)
+        self.api = api = KeyfactorApi(router, self.faults, total_count=self.total_count, version=self.version)
         api.mount()
         # --- parts mounted on the API and the site, and the services beside it (one line each) ---
         self.enrollment = enrollment.mount(api, self.pki)
         self.inventory = inventory.mount(api, self.pki, self.uo_platform)
         self.configuration = configuration_api.mount(api, self.inventory)
         self.operations = operations.mount(api, self.pki, self.inventory, self.enrollment, self.state_dir,
-                                           inventory_jobs(self.configuration.stores))
+                                           inventory_jobs(self.configuration.stores), kept.revocation_port)
         self._take(self.operations.handover)
         self._take(logs.start(self.state_dir, self.faults))
+        self._take(site_files.start(home, self.faults))
         self._take(database.start(self.state_dir, self.faults,
                                   chain=self.chain, key=self.key, ca_bundle=self.ca_bundle))
         self.tickets = tickets.start(self.state_dir, self.faults, chain=self.chain, key=self.key,
@@ -113,7 +129,9 @@ class Sandbox:
         portal.mount(api, self.portal_layout)
         if self.portal_layout != "default":
             self.notes.append(f"portal layout: {self.portal_layout}")
-        auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST)
+        iis.mount(router)
+        auth = Authenticator(self.kerberos, {f"{DOMAIN}\\{kdc.USER}": self.password}, HOST,
+                             iis.sign_in_methods(self.faults))
         if self.faults.on("slow-start"):
             self._slow_start(lambda: self._listen(router, auth))
         elif not self.faults.on("api-down"):
@@ -126,14 +144,30 @@ class Sandbox:
         if handover.stop:
             self.on_stop.append(handover.stop)
 
+    def _kept_port(self, port: int) -> int:
+        """The site's port of the previous starts, as a real site keeps its binding. Another sandbox of the same home
+        may be serving on it; this start then takes another and says so."""
+        if port_free(port):
+            return port
+        taken, port = port, reserve_port()
+        self.notes.append(f"the site's port {taken} is in use (another sandbox of {self.home}?): this start serves "
+                          f"on {port}")
+        return port
+
     def _listen(self, router: Router, auth: Authenticator) -> None:
-        self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth,
-                                        tls_context(str(self.chain), str(self.key)))
+        tls = tls_context(str(self.chain), str(self.key))
+        try:
+            self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth, tls)
+        except OSError:
+            if self.starting or not self.port_kept:  # slow-start: the URL is out already; --port: as asked
+                raise
+            self.port = self._kept_port(self.port)  # taken since the start began: a sandbox of the same home
+            self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth, tls)
         serve(self.server)
         self.serving_since = time.time()
         if self.nodes > 1:
             self._take(nodes.start(self.nodes, self.port, router, auth, (self.chain, self.key), self.pki,
-                                   [HOST, "127.0.0.1"], self.state_dir, self.faults))
+                                   SITE_NAMES, self.state_dir, self.faults))
 
     def stop(self) -> None:
         for stop in reversed(self.on_stop):
@@ -150,11 +184,7 @@ class Sandbox:
     # --- slow-start (issue 7) ---
     def _slow_start(self, listen: Callable[[], None]) -> None:
         """A reboot: nothing listens on the port (connection refused) for a while, then the site is healthy."""
-        value = self.faults.value("slow-start") or ""
-        try:
-            seconds = float(value)
-        except ValueError:
-            raise ValueError(f"sandbox fault slow-start={value}: give the seconds, e.g. slow-start=5") from None
+        seconds = self.faults.seconds("slow-start") or 0.0
         self.notes.append(f"slow-start: the site refuses connections for {seconds:g} s, then comes up healthy")
         self.starting = threading.Timer(seconds, listen)
         self.starting.daemon = True
@@ -194,6 +224,7 @@ class Sandbox:
             "env_file": str(env_file),
             "kerberos": self.kerberos,
             "faults": self.faults.names(),
+            "version": self.version,
             "notes": self.notes,
             "environ": {PASSWORD_ENV: self.password, **self.environ},
             "pid": os.getpid(),

@@ -262,9 +262,9 @@ class EnrollmentService:
 
     def _slow_ca(self) -> None:
         # Issued and recorded, but the answer is late: a client that gives up meanwhile leaves a certificate behind.
-        seconds = self.faults.value("ca-slow") if self.faults.on("ca-slow") else None
+        seconds = self.faults.seconds("ca-slow")
         if seconds:
-            time.sleep(float(seconds))
+            time.sleep(seconds)
 
     # --- certificates --------------------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ class Fault:
     marker: str  # the pytest marker selecting the checks this fault concerns
     fails: tuple[str, ...]  # node ids (relative to the project) that must go red
     says: str  # a phrase the one-line failure message must contain
-    takes_value: bool = False
+    takes_value: bool = False  # the fault takes SECONDS: name=SECONDS
+    takes_node: bool = False  # the fault takes a node number instead: name=N (python -m sandbox --nodes)
 
 
 NODE_API = "smoke/test_nodes.py::test_the_api_answers_authenticated_on_every_node_at_the_same_expected_version"
@@ -392,6 +393,28 @@ REGISTRY: dict[str, Fault] = {
             fails=("smoke/test_carried_over.py::test_every_certificate_store_is_still_defined",),
             says="web02.corp.example.com | My | 102: missing",
         ),
+        # --- carried over, outside the configuration API (issue 13): checked against a baseline of a healthy start ---
+        Fault(
+            "iis-ntlm-only",
+            "The installer reset an IIS application's authentication: /KeyfactorAgents now offers only NTLM.",
+            marker="carried_over",
+            fails=("smoke/test_carried_over.py::test_every_iis_application_offers_the_same_sign_in_methods",),
+            says="/KeyfactorAgents: SignInMethods",
+        ),
+        Fault(
+            "tls-certificate-replaced",
+            "The site's binding presents another certificate from the same CA (same name, new key and serial).",
+            marker="carried_over",
+            fails=("smoke/test_carried_over.py::test_the_site_presents_the_same_tls_certificate",),
+            says="localhost: Thumbprint",
+        ),
+        Fault(
+            "logo-overwritten",
+            "The installer overwrote the portal's custom Banner.png with its default one.",
+            marker="carried_over",
+            fails=("smoke/test_carried_over.py::test_every_baseline_file_is_unchanged",),
+            says="Banner.png: sha256",
+        ),
         # --- every node behind the load balancer (issue 15): N is a node number, 2 … python -m sandbox --nodes ---
         Fault(
             "node-not-upgraded",
@@ -400,6 +423,7 @@ REGISTRY: dict[str, Fault] = {
             fails=(NODE_API,),
             says="reports 10.1.1.0, the others 10.2.1.0",
             takes_value=True,
+            takes_node=True,
         ),
         Fault(
             "node-down",
@@ -409,6 +433,7 @@ REGISTRY: dict[str, Fault] = {
             fails=(NODE_API,),
             says="does not answer",
             takes_value=True,
+            takes_node=True,
         ),
         Fault(
             "node-ntlm-only",
@@ -419,6 +444,7 @@ REGISTRY: dict[str, Fault] = {
                              "test_every_iis_application_offers_the_same_sign_in_methods_on_every_node"),
             says="NTLM",
             takes_value=True,
+            takes_node=True,
         ),
         Fault(
             "node-certificate",
@@ -427,9 +453,13 @@ REGISTRY: dict[str, Fault] = {
             fails=("smoke/test_nodes.py::test_every_node_presents_the_same_tls_certificate_as_the_load_balanced_name",),
             says="the load-balanced name",
             takes_value=True,
+            takes_node=True,
         ),
     ]
 }
+
+
+MAX_SECONDS = 3600.0  # a fault's SECONDS: long enough for any self-test, short enough to notice
 
 
 class ActiveFaults:
@@ -438,20 +468,49 @@ class ActiveFaults:
     def __init__(self, specs: list[str] | None = None) -> None:
         self._values: dict[str, str | None] = {}
         for spec in specs or []:
-            name, _, value = spec.partition("=")
+            name, given, value = spec.partition("=")
             if name not in REGISTRY:
                 known = ", ".join(sorted(REGISTRY))
                 raise ValueError(f"unknown sandbox fault {name!r}; known faults: {known}")
-            if REGISTRY[name].takes_value and not value:
-                raise ValueError(f"sandbox fault {name} needs a value, e.g. {name}=5")
+            if REGISTRY[name].takes_node:
+                _node(name, value)
+            elif REGISTRY[name].takes_value:
+                _seconds(name, value)
+            elif given:
+                raise ValueError(f"sandbox fault {spec}: {name} takes no value — name it alone")
             self._values[name] = value or None
 
     def on(self, name: str) -> bool:
         assert name in REGISTRY, f"fault {name!r} is not in the registry"
         return name in self._values
 
-    def value(self, name: str) -> str | None:
-        return self._values.get(name)
+    def seconds(self, name: str) -> float | None:
+        """The SECONDS of a fault that takes them; None when the fault is off."""
+        value = self._values.get(name)
+        return _seconds(name, value) if self.on(name) and value else None
+
+    def node(self, name: str) -> int | None:
+        """The node number of a fault that takes one; None when the fault is off."""
+        value = self._values.get(name)
+        return _node(name, value) if self.on(name) and value else None
 
     def names(self) -> list[str]:
         return sorted(self._values)
+
+
+def _node(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"sandbox fault {name}={value}: give the number of a node, e.g. {name}=2 (with --nodes 3)")
+    return int(value)
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_SECONDS:  # also NaN
+        shown = f"{name}={value}" if value else name
+        raise ValueError(f"sandbox fault {shown}: give SECONDS, a number more than 0 and at most {MAX_SECONDS:g}, "
+                         f"e.g. {name}=5")
+    return seconds

@@ -25,7 +25,6 @@ from .faults import ActiveFaults
 from .handover import Handover
 from .pki import SandboxPKI
 from .web import (
-    IIS_401,
     Authenticator,
     Request,
     Response,
@@ -52,17 +51,17 @@ def problem(faults: ActiveFaults, count: int) -> str | None:
     if not 1 <= count <= MAX_NODES:
         return f"--nodes {count}: from 1 to {MAX_NODES} web servers (127.0.0.1 … 127.0.0.{MAX_NODES})"
     for name in NODE_FAULTS:
-        if faults.on(name) and faulty(faults, name) not in range(2, count + 1):
+        number = faults.node(name)
+        if number is not None and number not in range(2, count + 1):
             upto = f"from 2 to {count}" if count > 1 else "2 or more, with --nodes 2 or more"
-            return (f"sandbox fault {name}={faults.value(name)}: give a node number {upto} (node 1, 127.0.0.1, is "
-                    "where the site's name leads)")
+            return (f"sandbox fault {name}={number}: give a node number {upto} (node 1, 127.0.0.1, is where the "
+                    "site's name leads)")
     return None
 
 
 def faulty(faults: ActiveFaults, name: str) -> int | None:
-    """The node number a node fault names, if it is on and names one."""
-    value = faults.value(name) if faults.on(name) else None
-    return int(value) if value and value.isdigit() else None
+    """The node number a node fault names, if it is on."""
+    return faults.node(name)
 
 
 def environment_lines(count: int) -> list[str]:
@@ -85,9 +84,9 @@ def start(count: int, port: int, router: Router, auth: Authenticator, tls_files:
             folder = state_dir / f"node{number}"
             folder.mkdir(exist_ok=True)
             chain, key, _ = pki.write_server_files(folder, hostnames)
-        own = NodeRouter(router, stale=faulty(faults, "node-not-upgraded") == number,
-                         ntlm_only=faulty(faults, "node-ntlm-only") == number)
-        server = SandboxHTTPServer((address(number), port), own, auth, tls_context(str(chain), str(key)))
+        own = NodeRouter(router, stale=faulty(faults, "node-not-upgraded") == number)
+        signs_in = _ntlm_only_api(auth) if faulty(faults, "node-ntlm-only") == number else auth
+        server = SandboxHTTPServer((address(number), port), own, signs_in, tls_context(str(chain), str(key)))
         serve(server)
         servers.append(server)
 
@@ -96,18 +95,18 @@ def start(count: int, port: int, router: Router, auth: Authenticator, tls_files:
             server.shutdown()
             server.server_close()
 
-    named = ", ".join(f"{name}={faults.value(name)}" for name in NODE_FAULTS if faults.on(name))
+    named = ", ".join(f"{name}={faults.node(name)}" for name in NODE_FAULTS if faults.on(name))
     note = f"{count} nodes behind the site's name on {address(1)} … {address(count)}" + (f" ({named})" if named else "")
     return Handover(notes=[note], stop=stop)
 
 
 class NodeRouter(Router):
-    """One node's view of the site: the same routes, with that node's faults in front of them."""
+    """One node's view of the site: the same routes; on a node left behind, its licence reports the old version."""
 
-    def __init__(self, site: Router, stale: bool, ntlm_only: bool) -> None:
+    def __init__(self, site: Router, stale: bool) -> None:
         super().__init__()
         self.routes = site.routes
-        self.front = [*([_ntlm_only] if ntlm_only else []), *site.front]
+        self.front = site.front
         self.stale = stale
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None | str:
@@ -133,14 +132,10 @@ def _previous_version(handler: Callable[..., Response]) -> Callable[..., Respons
     return answer
 
 
-def _ntlm_only(request: Request) -> Response | None:
-    """IIS with only the NTLM provider on the API: every request is challenged for NTLM, which the sandbox cannot
-    complete — a Kerberos ticket is refused as IIS refuses a provider it does not have."""
-    if not request.path.lower().startswith(API.lower()):
-        return None
-    refused = html_response(401, IIS_401)
-    refused.headers.append(("WWW-Authenticate", "NTLM"))
-    return refused
+def _ntlm_only_api(site: Authenticator) -> Authenticator:
+    """The site's sign-in, but the API application offers NTLM alone (which the sandbox cannot complete): a Kerberos
+    ticket is refused there, as IIS refuses a provider it does not have."""
+    return Authenticator(site.kerberos, site.basic_users, site.negotiate_host, {**site.applications, API: ("NTLM",)})
 
 
 def _probe(request: Request) -> Response:

@@ -36,7 +36,8 @@ class Operations:
 
 
 def mount(api: KeyfactorApi, pki: SandboxPKI, inventory: Inventory, enrollment: EnrollmentService,
-          state_dir: Path, inventories: Sequence[tuple[str, str, str, str, dict[str, Any]]] = ()) -> Operations:
+          state_dir: Path, inventories: Sequence[tuple[str, str, str, str, dict[str, Any]]] = (),
+          revocation_port: int = revocation.PREFERRED_PORT) -> Operations:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     upgraded, back = now - logs.WIZARD_AT, now - logs.SERVICES_RESTARTED
     CaTest(inventory.authorities, api.faults).mount(api)
@@ -46,4 +47,4 @@ def mount(api: KeyfactorApi, pki: SandboxPKI, inventory: Inventory, enrollment: 
     workflow_instances.mount(api, workflows)
     audit = AuditLog(api.faults, upgraded, back, now)
     audit.mount(api)
-    return Operations(jobs, workflows, audit, revocation.start(api, pki, enrollment, state_dir))
+    return Operations(jobs, workflows, audit, revocation.start(api, pki, enrollment, state_dir, revocation_port))

@@ -1,7 +1,7 @@
 """The sandbox's own PKI: a root CA, an issuing CA under it, and the HTTPS server certificate.
 
-Generated at every start, like a customer's internal CA: the suite trusts it only through
-`ca_bundle`, never by switching verification off.
+Like a customer's internal CA, the suite trusts it only through `ca_bundle`, never by switching verification off.
+Made at a start; kept from one start to the next by sandbox/identity.py when the sandbox has a home folder.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _ca(subject: str, issuer: CertificateAuthority | None, path_length: int) -> CertificateAuthority:
+def _ca(subject: str, issuer: CertificateAuthority | None, path_length: int, valid_days: int) -> CertificateAuthority:
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name(subject)
     issuer_name = issuer.cert.subject if issuer else name
@@ -55,7 +55,7 @@ def _ca(subject: str, issuer: CertificateAuthority | None, path_length: int) -> 
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(_now() - dt.timedelta(hours=1))
-        .not_valid_after(_now() + dt.timedelta(days=30))
+        .not_valid_after(_now() + dt.timedelta(days=valid_days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -80,11 +80,11 @@ class SandboxPKI:
     issuing: CertificateAuthority
 
     @classmethod
-    def create(cls, label: str = "Sandbox") -> SandboxPKI:
-        root = _ca(f"Keyfactor Smoke {label} Root CA", None, path_length=1)
-        return cls(root, _ca(f"Keyfactor Smoke {label} Issuing CA 1", root, path_length=0))
+    def create(cls, label: str = "Sandbox", valid_days: int = 30) -> SandboxPKI:
+        root = _ca(f"Keyfactor Smoke {label} Root CA", None, path_length=1, valid_days=valid_days)
+        return cls(root, _ca(f"Keyfactor Smoke {label} Issuing CA 1", root, path_length=0, valid_days=valid_days))
 
-    def server_certificate(self, hostnames: list[str]) -> tuple[x509.Certificate, PrivateKey]:
+    def server_certificate(self, hostnames: list[str], valid_days: int = 7) -> tuple[x509.Certificate, PrivateKey]:
         """A TLS server certificate issued by the issuing CA, like an IIS binding's."""
         key = ec.generate_private_key(ec.SECP256R1())
         sans: list[x509.GeneralName] = []
@@ -100,7 +100,7 @@ class SandboxPKI:
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(_now() - dt.timedelta(minutes=5))
-            .not_valid_after(_now() + dt.timedelta(days=7))
+            .not_valid_after(_now() + dt.timedelta(days=valid_days))
             .add_extension(x509.SubjectAlternativeName(sans), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -112,20 +112,16 @@ class SandboxPKI:
         )
         return cert, key
 
-    def write_server_files(self, directory: Path, hostnames: list[str]) -> tuple[Path, Path, Path]:
-        """Writes (server chain PEM, server key PEM, CA bundle PEM) into `directory`."""
-        cert, key = self.server_certificate(hostnames)
+    def write_server_files(self, directory: Path, hostnames: list[str],
+                           server: tuple[x509.Certificate, PrivateKey] | None = None) -> tuple[Path, Path, Path]:
+        """Writes (server chain PEM, server key PEM, CA bundle PEM) into `directory`: `server`'s certificate and
+        key, or a new one for `hostnames`."""
+        cert, key = server or self.server_certificate(hostnames)
         chain = directory / "server-chain.pem"
         key_file = directory / "server-key.pem"
         bundle = directory / "ca-bundle.pem"
         chain.write_bytes(pem(cert) + pem(self.issuing.cert))
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        key_file.write_bytes(key_pem(key))
         key_file.chmod(0o600)
         bundle.write_bytes(pem(self.root.cert))
         return chain, key_file, bundle
@@ -133,3 +129,8 @@ class SandboxPKI:
 
 def pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def key_pem(key: PrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())

@@ -214,11 +214,11 @@ class Portal:
         ]
         if not self.layout.tile_links:
             tiles = [{k: v for k, v in tile.items() if k != "Url"} for tile in tiles]
-        answer: dict[str, Any] = {"Version": "10.2.1.0", "Tiles": tiles,
+        answer: dict[str, Any] = {"Version": self.api.reported_version, "Tiles": tiles,
                                   "User": {"DisplayName": request.user or "", "Name": request.user}}
         if self.faults.on("portal-js-error"):
             # An answer shaped for another build of the script: the stale bundle dereferences a missing object.
-            answer = {"Version": "10.2.1.0", "Tiles": tiles, "CurrentUser": request.user}
+            answer = {"Version": self.api.reported_version, "Tiles": tiles, "CurrentUser": request.user}
         return json_response(200, answer)
 
     def certificate_search(self, request: Request) -> Response:

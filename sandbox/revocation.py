@@ -230,23 +230,25 @@ def endpoints(base: str, pki: SandboxPKI, sample_serial: int, total: int) -> lis
 
 
 # The same locations and sample from one start to the next, so that a baseline of revocation monitoring compares
-# clean: a fixed port when it is free (else any), and a fixed sample serial (the responder answers good for it).
+# clean: the port the sandbox's home keeps when it is free (else any), and a fixed sample serial (the responder
+# answers good for it).
 PREFERRED_PORT = 48_180
 SAMPLE_SERIAL = 0x6100_0000_23A1_B2C3_D4E5_F600_0000_0000_0023
 
 
-def _listen(publisher: Publisher) -> _WebServer:
+def _listen(publisher: Publisher, port: int) -> _WebServer:
     try:
-        return _WebServer(("127.0.0.1", PREFERRED_PORT), publisher)
+        return _WebServer(("127.0.0.1", port), publisher)
     except OSError:  # another sandbox holds it
         return _WebServer(("127.0.0.1", reserve_port()), publisher)
 
 
-def start(api: KeyfactorApi, pki: SandboxPKI, enrollment: EnrollmentService, state_dir: Path) -> Handover:
+def start(api: KeyfactorApi, pki: SandboxPKI, enrollment: EnrollmentService, state_dir: Path,
+          port: int = PREFERRED_PORT) -> Handover:
     """Serves the CRLs and the responder on loopback, lists them under Revocation Monitoring, and hands the suite
     the CA certificates to check their signatures against."""
     publisher = Publisher(pki, enrollment, api.faults)
-    server = _listen(publisher)
+    server = _listen(publisher, port)
     threading.Thread(target=server.serve_forever, name="sandbox-revocation", daemon=True).start()
     total = int(os.environ.get(ENDPOINTS_ENV) or 5)
     listed = endpoints(f"http://127.0.0.1:{server.server_address[1]}", pki, SAMPLE_SERIAL, total)

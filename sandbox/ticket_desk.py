@@ -95,7 +95,7 @@ class TicketFaults:
 
     def front(self, request: Request) -> Response | None:
         if self.faults.on("ticket-slow"):
-            time.sleep(float(self.faults.value("ticket-slow") or 0))
+            time.sleep(self.faults.seconds("ticket-slow") or 0)
         if request.method == "POST" and self.upload.fullmatch(request.path) and self.faults.on("ticket-5xx-once"):
             with self.lock:
                 self.uploads += 1

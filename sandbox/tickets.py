@@ -32,7 +32,6 @@ class Tickets:
 
 
 def start(state_dir: Path, faults: ActiveFaults, *, chain: Path, key: Path, ca_bundle: Path) -> Tickets:
-    _check_slow(faults)
     inbox = Inbox.at(state_dir)
     instance = ServiceNowInstance(faults, inbox)
     jira = JiraServer(faults, inbox)
@@ -66,11 +65,3 @@ def start(state_dir: Path, faults: ActiveFaults, *, chain: Path, key: Path, ca_b
     if active:
         handover.notes.append(f"ticket stand-ins ({instance.url}, {jira.url}): {', '.join(active)}")
     return Tickets(inbox, instance, jira, handover)
-
-
-def _check_slow(faults: ActiveFaults) -> None:
-    value = faults.value("ticket-slow") if faults.on("ticket-slow") else "0"
-    try:
-        float(value or "")
-    except ValueError:
-        raise ValueError(f"sandbox fault ticket-slow={value}: give the seconds, e.g. ticket-slow=5") from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 import socket
 import ssl
@@ -109,27 +110,36 @@ class Router:
 
 
 class Authenticator:
-    """IIS Windows authentication with the Negotiate provider, plus Basic (DOMAIN\\user)."""
+    """IIS Windows authentication with the Negotiate provider, plus Basic (DOMAIN\\user). IIS configures them per
+    application: `applications` holds those whose sign-in methods differ from the site's."""
 
-    def __init__(self, kerberos: bool, basic_users: dict[str, str], negotiate_host: str) -> None:
+    def __init__(self, kerberos: bool, basic_users: dict[str, str], negotiate_host: str,
+                 applications: dict[str, tuple[str, ...]] | None = None) -> None:
         self.kerberos = kerberos
         self.basic_users = {u.lower(): p for u, p in basic_users.items()}
         self.negotiate_host = negotiate_host
+        self.applications = {path.lower(): schemes for path, schemes in (applications or {}).items()}
 
-    def challenges(self) -> list[tuple[str, str]]:
-        found = []
-        if self.kerberos:
-            found += [("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "NTLM")]
-        found.append(("WWW-Authenticate", f'Basic realm="{self.negotiate_host}"'))
-        return found
+    def schemes(self, path: str) -> tuple[str, ...]:
+        """The sign-in methods the IIS application holding `path` offers, in its challenge's order."""
+        lowered = path.lower()
+        for application, schemes in self.applications.items():
+            if lowered == application or lowered.startswith(application + "/"):
+                return schemes
+        return ("Negotiate", "NTLM", "Basic") if self.kerberos else ("Basic",)
+
+    def challenges(self, path: str) -> list[tuple[str, str]]:
+        return [("WWW-Authenticate", f'Basic realm="{self.negotiate_host}"' if scheme == "Basic" else scheme)
+                for scheme in self.schemes(path)]
 
     def authenticate(self, request: Request) -> list[tuple[str, str]] | None:
         """Sets request.user/scheme; returns headers for the answer, or None when it fails."""
         value = request.header("authorization") or ""
         scheme, _, token = value.partition(" ")
-        if scheme.lower() == "negotiate" and self.kerberos:
+        offered = self.schemes(request.path)
+        if scheme.lower() == "negotiate" and self.kerberos and "Negotiate" in offered:
             return self._negotiate(request, token.strip())
-        if scheme.lower() == "basic":
+        if scheme.lower() == "basic" and "Basic" in offered:
             try:
                 user, _, password = base64.b64decode(token).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
@@ -231,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
             granted = self.server.auth.authenticate(request)
             if granted is None:
                 response = html_response(401, IIS_401)
-                response.headers += self.server.auth.challenges()
+                response.headers += self.server.auth.challenges(request.path)
                 return response
             extra = granted
         response = route.handler(request, **params)
@@ -258,3 +268,16 @@ def reserve_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Nobody listens on `port`: the server could bind it as SandboxHTTPServer does (connections a previous run
+    left in TIME_WAIT do not count)."""
+    with socket.socket() as s:
+        if os.name != "nt":  # on Windows SO_REUSEADDR would bind even beside a listener
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True

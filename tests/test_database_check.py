@@ -44,15 +44,18 @@ def test_a_healthy_sandbox_passes_every_logs_and_database_check(tmp_path):
         assert not re.search(r"PWD=(?!<redacted>|\*\*\*)", text), text
 
 
-def test_a_missing_connection_string_variable_is_one_line_naming_it(tmp_path):
+@pytest.mark.parametrize(("value", "state"), [(None, "is not set"), ("", "is set but empty")])
+def test_a_missing_connection_string_variable_is_one_line_naming_it(tmp_path, monkeypatch, value, state):
+    monkeypatch.delenv("KF_SMOKE_SQL_UNSET_FOR_TEST", raising=False)
     env = tmp_path / "database-only.toml"
     env.write_text('[command]\nurl = "https://kf.example.com"\n\n[database]\n'
                    'connection_string_env = "KF_SMOKE_SQL_UNSET_FOR_TEST"\n')
-    run = run_suite(tmp_path, "--env", str(env), "-m", "database", env={"KF_SMOKE_SQL_UNSET_FOR_TEST": ""})
+    given = {} if value is None else {"KF_SMOKE_SQL_UNSET_FOR_TEST": value}
+    run = run_suite(tmp_path, "--env", str(env), "-m", "database", env=given)
     first = "smoke/test_database.py::test_the_sql_server_connection_is_encrypted"
     assert run.with_outcome("failed") == {first} and run.with_outcome("skipped") == DATABASE_CHECKS - {first}
     assert run.messages[first].startswith("[database] connection_string_env: environment variable "
-                                          "KF_SMOKE_SQL_UNSET_FOR_TEST is not set — set it to the ODBC connection "
+                                          f"KF_SMOKE_SQL_UNSET_FOR_TEST {state} — set it to the ODBC connection "
                                           "string of the Keyfactor database")
     for node in DATABASE_CHECKS - {first}:
         assert "failed earlier in this run" in run.messages[node]

@@ -161,7 +161,7 @@ def test_a_window_after_every_entry_is_clean(logs: Path) -> None:
     result = scan([logs], Window(t("03:00:00")))
 
     assert result.clean and result.groups == [] and result.entries == 0
-    assert result.summary_line() == "no errors since 2022-12-07 03:00:00 in 4 files"
+    assert result.summary_line() == "no errors since 2022-12-07 03:00:00 in 3 files"  # notes.txt is no log
 
 
 def test_level_tags_quoted_in_messages_or_continuation_lines_are_not_entries(logs: Path) -> None:
@@ -549,7 +549,7 @@ def test_since_turns_an_aware_now_into_the_log_clock() -> None:
     assert parse_since("1h", now, LogClock.parse("UTC")) == datetime(2026, 11, 27, 2, 0)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "", "5x", "2026-13-01", "-2h", "2h ago"])
+@pytest.mark.parametrize("text", ["yesterday", "5x", "2026-13-01", "-2h", "2h ago"])
 def test_a_bad_since_is_one_line_naming_the_value_and_the_forms(text: str) -> None:
     with pytest.raises(BadWindowError) as error:
         parse_since(text, NOW)
@@ -680,7 +680,7 @@ def test_the_command_line_exits_0_when_the_window_is_clean(logs: Path) -> None:
     run = run_cli(logs, "--since", "2022-12-07T02:20", "--until", "2022-12-07T03:00")
 
     assert run.returncode == 0, run.stderr
-    assert "no errors since 2022-12-07 02:20:00 until 2022-12-07 03:00:00 in 4 files" in run.stdout
+    assert "no errors since 2022-12-07 02:20:00 until 2022-12-07 03:00:00 in 3 files" in run.stdout
 
 
 def test_the_command_line_prints_json_on_request(logs: Path) -> None:
@@ -723,3 +723,75 @@ def test_the_command_line_exits_2_naming_a_missing_folder(tmp_path: Path) -> Non
         f"logs: folder {tmp_path / 'nowhere'} does not exist or is not reachable"
         " — check the share is mounted and the path in [logs] paths\n"
     )
+
+
+# --- honesty: what is no log, a window in the future, a pipe ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [bytes(range(256)) * 64, b"\0" * 100_000, b"[Error] - words, but no NLog entry\r\n" * 10],
+    ids=["binary", "nul-filled", "text-without-entries"],
+)
+def test_a_file_that_holds_no_nlog_entry_is_said_not_passed(tmp_path: Path, content: bytes) -> None:
+    stranger = tmp_path / "Command_Portal_Log.txt"
+    stranger.write_bytes(content)
+
+    with pytest.raises(LogPathError) as error:
+        scan([stranger], Window(t("00:00:00")))
+    assert str(error.value) == (
+        f"logs: no NLog entries in {stranger}: is this a log file? — give Keyfactor's NLog files or their folder"
+        " ([logs] paths)"
+    )
+    run = run_cli(stranger, "--since", "2022-12-07T00:00")
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == f"{error.value}\n"
+
+
+def test_a_file_without_entries_beside_real_logs_is_named_in_a_note(logs: Path) -> None:
+    result = scan([logs], Window(t("01:00:00")))
+
+    assert summarise(result.groups) == EXPECTED_SINCE_0100
+    assert result.notes == [f"no NLog entries in {logs / 'notes.txt'}: is this a log file? (not read)"]
+    assert [s.skipped for s in result.files if s.path.name == "notes.txt"] == ["no NLog entries"]
+
+
+def test_a_window_that_starts_in_the_future_is_said(logs: Path) -> None:
+    now = datetime(2022, 12, 7, 3, 0)
+
+    with pytest.raises(BadWindowError) as error:
+        resolve_window([logs], "2022-12-08T00:00", now=now)
+    assert str(error.value) == (
+        "logs: since 2022-12-08 00:00:00 is in the future (now 2022-12-07 03:00:00 in the log clock, local), so no"
+        " entry could be in the window — fix --since / [logs] since"
+    )
+    run = run_cli(logs, "--since", "2999-01-01")
+    assert run.returncode == 2 and "logs: since 2999-01-01 00:00:00 is in the future" in run.stderr
+
+
+def test_a_wizard_run_in_the_future_points_at_the_timezone(logs: Path) -> None:
+    write_configuration_log(logs)
+
+    with pytest.raises(BadWindowError, match=r"^logs: the last configuration-wizard run starts at 2022-12-07 00:40:00,"
+                                             r" in the future .* set \[logs\] timezone / --timezone"):
+        resolve_window([logs], now=datetime(2022, 12, 6, 23, 0))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_refused_instead_of_read_forever(tmp_path: Path) -> None:
+    pipe = tmp_path / "Command_Portal_Log.txt"
+    os.mkfifo(pipe)
+
+    with pytest.raises(LogPathError, match=r"is a pipe, not a log file or folder"):
+        scan([pipe], Window(t("00:00:00")))
+    run = run_cli(pipe)  # run_cli's timeout would fail the test if it read on
+    assert run.returncode == 2
+    assert run.stderr == f"logs: {pipe} is a pipe, not a log file or folder — give the log files or their folder\n"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="a character device at a known path")
+def test_a_device_is_refused_instead_of_read_forever() -> None:
+    run = run_cli("/dev/zero")
+
+    assert run.returncode == 2
+    assert run.stderr == "logs: /dev/zero is a device, not a log file or folder — give the log files or their folder\n"

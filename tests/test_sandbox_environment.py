@@ -36,10 +36,12 @@ def test_the_run_file_carries_every_section_of_the_environment_with_the_runs_val
     base = settings.read_toml(SANDBOX_ENV)
     # The written file points at this sandbox, it starts none; [ticket] is its ServiceNow stand-in's (a per-start URL).
     assert set(written) == (set(base) - {"sandbox"}) | {"ticket"}
-    for section in set(base) - {"sandbox", "command", "auth", "logs", "operations"}:
+    for section in set(base) - {"sandbox", "command", "auth", "logs", "operations", "baseline"}:
         assert written[section] == base[section], section
     assert written["operations"] == {**base["operations"], "issuer_certificates": [
         str(running.state_dir / "revocation-issuers.pem")]}  # the sandbox's CA certificates, for CRL/OCSP signatures
+    assert written["baseline"] == {**base["baseline"], "files": written["baseline"]["files"]}
+    assert written["baseline"]["files"]  # the run's value: the files on the sandbox's disk
     assert written["command"] == {**base["command"], "url": running.url, "ca_bundle": str(running.ca_bundle)}
     assert written["auth"]["method"] == "basic"  # the run's value: this sandbox has no Kerberos realm
     assert written["logs"]["freshness_minutes"] == base["logs"]["freshness_minutes"] and written["logs"]["paths"]

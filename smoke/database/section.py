@@ -41,10 +41,12 @@ class DatabaseSection(Section):
 
     def connection_string(self) -> str:
         """The connection string, from the environment variable (never from a file); registered as a secret."""
-        value = os.environ.get(self.connection_string_env, "").strip()
+        given = os.environ.get(self.connection_string_env)
+        value = (given or "").strip()
         if not value:
+            state = "is not set" if given is None else "is set but empty"
             raise ConfigError(f"[database] connection_string_env: environment variable {self.connection_string_env} "
-                              "is not set — set it to the ODBC connection string of the Keyfactor database "
+                              f"{state} — set it to the ODBC connection string of the Keyfactor database "
                               "(README: \"The logs and database checks\"); it is never read from a file")
         evidence.register_secret(value)
         return value

@@ -4,6 +4,7 @@ smoke/ground/sections.py and each wing's sections; the whole file: smoke/run/env
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from difflib import get_close_matches
 from pathlib import Path
@@ -34,7 +35,21 @@ def resolve(env: str) -> tuple[str, Path]:
     return env, path
 
 
+def file_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as a file ("does not exist", "is a directory"…); None when it can."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return "does not exist"
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    return None if stat.S_ISREG(mode) else "is a pipe or a device, not a file"
+
+
 def read_toml(path: Path) -> dict[str, Any]:
+    problem = file_problem(path)
+    if problem and problem != "does not exist":
+        raise ConfigError(f"{path}: {problem} — pass --env NAME or --env path/to/file.toml")
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

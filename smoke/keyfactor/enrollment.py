@@ -26,7 +26,7 @@ import requests
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from smoke.ground import evidence
+from smoke.ground import evidence, interrupts
 from smoke.ground.errors import ApiUnexpectedAnswer, ApiUnreachable, Blocked, SmokeError
 from smoke.keyfactor import answers, certs, names
 from smoke.keyfactor.client import KeyfactorClient
@@ -123,6 +123,7 @@ class EnrollmentRun:
         self.certificates: list[SmokeCertificate] = []  # everything to revoke, issued or found by the run id
         self.failures: list[EnrollmentFailed] = []
         self.submitted = 0
+        self.searched = False  # the cleanup has looked for this run's certificates by its run id
         self._templates: dict[str, dict[str, Any]] = {}
 
     @property
@@ -235,6 +236,7 @@ class EnrollmentRun:
     def _submit(self, method: str, body: dict[str, Any]) -> tuple[dict[str, Any], str | None, int]:
         path = ENROLL_PATH[method]
         self.submitted += 1  # from here on the cleanup searches for this run's certificates
+        interrupts.watch(self)
         started = time.monotonic()
         try:
             response = self.client.request("POST", path, json_body=body, expect=_ANY_STATUS,
@@ -435,22 +437,30 @@ class EnrollmentRun:
 
     def cleanup(self) -> None:
         """Revokes whatever this run issued and has not revoked yet, including certificates found by the run id
-        whose enrollment answer never arrived. RevocationFailed for anything left valid that no check reported."""
+        whose enrollment answer never arrived. RevocationFailed for anything left valid that no check reported.
+        A stop signal does not cut it short (it is said, and acted on afterwards)."""
         if not self.submitted:
             return
+        stopped_by = interrupts.stopped_by()
+        if stopped_by:
+            interrupts.say(f"{stopped_by}: revoking the smoke certificates of run {self.run_id} before stopping — a "
+                           f"second Ctrl-C does not cut this short; if the process is killed, {self.left_by_hand()}")
+        with interrupts.shielded():
+            self._clean_up()
+
+    def _clean_up(self) -> None:
         search_problem = None
         try:
             with _despite_earlier_failures(self.client):
                 try:
                     self._search_by_run_id()
+                    self.searched = True
                 except SmokeError as exc:
                     search_problem = str(exc)
                 failed = self._revoke_pending()
-        except KeyboardInterrupt:
-            left = [c.named() for c in self.certificates if not c.revoked] or ["none known"]
-            sys.stderr.write(f"\nInterrupted while revoking the smoke certificates of run {self.run_id}; revoke by "
-                             f"hand whatever Certificate Search finds for IssuedDN contains \"{self.run_id}\" "
-                             f"(known: {', '.join(left)})\n")
+        except KeyboardInterrupt:  # where no stop signal is shielded (the library used outside the suite)
+            sys.stderr.write(f"\nInterrupted while revoking the smoke certificates of run {self.run_id}; "
+                             f"{self.left_by_hand()}\n")
             raise
         unreported = [c for c in failed if not c.reported]
         for cert in unreported:
@@ -472,10 +482,20 @@ class EnrollmentRun:
                     "found by its run id after an enrollment whose answer never arrived",
                 ))
 
+    def left_by_hand(self) -> str | None:
+        """What to revoke by hand if the cleanup were cut short now; None once everything is revoked."""
+        left = [c.named() for c in self.certificates if not c.revoked]
+        if not self.submitted or (self.searched and not left):
+            return None
+        known = f" (known: {', '.join(left)})" if left else ""
+        return (f"revoke by hand the smoke certificates of run {self.run_id}: whatever Certificate Search finds for "
+                f"IssuedDN contains \"{self.run_id}\"{known}")
+
     def summary(self) -> str:
+        """Issued counts every certificate the CA issued for this run, also one whose answer never arrived."""
         revoked = [str(c.keyfactor_id) for c in self.certificates if c.revoked]
         left = [str(c.keyfactor_id) for c in self.certificates if not c.revoked]
-        text = f"run {self.run_id}: {len(self.issued)} issued, {len(revoked)} revoked"
+        text = f"run {self.run_id}: {len(self.certificates)} issued, {len(revoked)} revoked"
         return text + (f" (ids {', '.join(revoked)})" if revoked else "") + (
             f", still valid: {', '.join(left)}" if left else "")
 

@@ -17,7 +17,7 @@ LogScanError (a SmokeError) whose str() is one line naming the cause and the fix
 command line: `python -m smoke.logscan PATH... [--since WHEN] [--until WHEN] [--timezone TZ] [--json]`.
 """
 
-from .clock import LOCAL, LogClock, Window, parse_duration, parse_since
+from .clock import LOCAL, LogClock, Window, parse_since
 from .errors import BadWaiverError, BadWindowError, LogPathError, LogScanError
 from .files import DEFAULT_GLOBS, discover
 from .freshness import newest_entry_time, newest_entry_times
@@ -49,7 +49,6 @@ __all__ = [
     "last_wizard_run",
     "newest_entry_time",
     "newest_entry_times",
-    "parse_duration",
     "parse_header",
     "parse_since",
     "read_excerpt",

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from smoke.ground import durations
+
 from .errors import BadWindowError
 
 _OFFSET_RE = re.compile(r"([+-])(\d\d):?(\d\d)")
-_DURATION_RE = re.compile(r"(?:\d+(?:\.\d+)?\s*[smhdw]\s*)+", re.IGNORECASE)
-_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_WINDOW = timedelta(days=365)  # a duration back from now: logs older than a year are no upgrade's business
 
 
 @dataclass(frozen=True)
@@ -72,35 +72,34 @@ def _bad_timezone(text: str) -> BadWindowError:
     )
 
 
-def parse_duration(text: str) -> timedelta | None:
-    """'90s', '30m', '2h', '1d', '1w', '1h30m' -> timedelta; None when text is not a duration."""
-    if not _DURATION_RE.fullmatch(text.strip()):
-        return None
-    total = timedelta()
-    for number, unit in _DURATION_PART_RE.findall(text):
-        total += timedelta(**{_UNITS[unit.lower()]: float(number)})
-    return total
-
-
 def parse_since(text: str, now: datetime, clock: LogClock = LOCAL, *, what: str = "since") -> datetime:
-    """A window bound in the log clock, from a duration back from `now` or an ISO time.
+    """A window bound in the log clock, from a duration back from `now` (at most MAX_WINDOW) or an ISO time.
 
     An ISO time without an offset is read as log-clock time (as copied from the log); one with an offset
     ("2026-11-27T01:00+01:00", "...Z") is converted. `now` may be aware (converted to the log clock) or
     naive (taken to be in the log clock already).
     """
     value = text.strip()
-    duration = parse_duration(value)
-    if duration is not None:
-        return clock.to_log(now) - duration
+    fix = f"fix --{what} or [logs] {what}"
+    if not value:
+        raise BadWindowError(f"logs: {what} is empty: give an ISO time (2026-11-27T01:00) or a duration (90s, 30m, 2h,"
+                             f" 1d), or leave it out — {fix}")
+    if durations.looks_like_duration(value):
+        try:
+            return clock.to_log(now) - durations.parse_duration(value, f"logs: {what}", MAX_WINDOW)
+        except durations.DurationError as exc:
+            raise BadWindowError(f"{exc} — {fix}") from None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise BadWindowError(
             f"logs: {what} {text!r} is neither an ISO time (2026-11-27T01:00, optionally with +02:00)"
-            f" nor a duration (90s, 30m, 2h, 1d) — fix --{what} or [logs] {what}"
+            f" nor a duration (90s, 30m, 2h, 1d) — {fix}"
         ) from None
-    return clock.to_log(moment)
+    try:
+        return clock.to_log(moment)
+    except (OverflowError, OSError, ValueError):  # an offset that carries the time past year 1 or 9999
+        raise BadWindowError(f"logs: {what} {text!r} falls outside the calendar in the log clock — {fix}") from None
 
 
 @dataclass(frozen=True)
@@ -121,5 +120,10 @@ class Window:
         return self.start <= time and (self.end is None or time <= self.end)
 
     def describe(self) -> str:
-        text = f"since {self.start:%Y-%m-%d %H:%M:%S}"
-        return text + (f" until {self.end:%Y-%m-%d %H:%M:%S}" if self.end else "")
+        text = f"since {_shown(self.start)}"
+        return text + (f" until {_shown(self.end)}" if self.end else "")
+
+
+def _shown(time: datetime) -> str:
+    """2026-11-27 01:00:00; also year 1 with its four digits, which strftime's %Y gives as "1" on some platforms."""
+    return time.isoformat(sep=" ", timespec="seconds")

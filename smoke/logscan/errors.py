@@ -30,6 +30,15 @@ class LogPathError(LogScanError):
             " — give the account running the suite read access to it, or fix [logs] paths"
         )
 
+    @classmethod
+    def not_a_file(cls, path: str | os.PathLike[str], kind: str) -> LogPathError:
+        return cls(f"logs: {os.fspath(path)} is {kind}, not a log file or folder — give the log files or their folder")
+
+    @classmethod
+    def not_a_log(cls, paths: list[str]) -> LogPathError:
+        return cls(f"logs: no NLog entries in {', '.join(paths)}: is this a log file? — give Keyfactor's NLog files"
+                   " or their folder ([logs] paths)")
+
 
 class BadWindowError(LogScanError):
     """A since/until/timezone value that cannot be understood."""

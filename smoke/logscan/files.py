@@ -22,10 +22,12 @@ PathLike = str | os.PathLike[str]
 
 def discover(paths: Iterable[PathLike], globs: Sequence[str] = DEFAULT_GLOBS, *, recursive: bool = True) -> list[Path]:
     """The log files to read, sorted and without duplicates. A file given by name is read whatever its
-    name; a missing or unreadable path raises LogPathError."""
+    name; a missing or unreadable path, a pipe or a device raises LogPathError."""
     found: dict[Path, None] = {}
     patterns = [glob.lower() for glob in globs]
     for given in paths:
+        if not os.fspath(given).strip():  # Path("") is the current folder
+            raise LogPathError("logs: an empty path — give the log files or their folder")
         path = Path(given)
         try:
             mode = path.stat().st_mode
@@ -36,14 +38,24 @@ def discover(paths: Iterable[PathLike], globs: Sequence[str] = DEFAULT_GLOBS, *,
         if stat.S_ISDIR(mode):
             for file in _walk(path, patterns, recursive):
                 found[file] = None
-        else:
+        elif stat.S_ISREG(mode):
             found[path] = None
+        else:  # read, a pipe or a device would never end
+            raise LogPathError.not_a_file(given, _kind(mode))
     return sorted(found, key=order)
 
 
 def order(path: Path) -> str:
     """One order on every platform (Windows paths compare case-insensitively, POSIX ones do not)."""
     return path.as_posix()
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
 
 
 def _looks_like_file(path: Path) -> bool:

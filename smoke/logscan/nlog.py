@@ -72,6 +72,12 @@ def parse_header(buf: bytes, pos: int = 0) -> Header | None:
     return Header(time, decode(match.group(3)), decode(match.group(LEVEL_GROUP)), decode(match.group(5)))
 
 
+def holds_entries(head: bytes) -> bool:
+    """Whether the start of a file holds at least one NLog entry header (not binary, not some other text)."""
+    lines = (line for line in head.split(b"\n") if line[:1].isdigit() or line[:1] == BOM[:1])
+    return any(parse_header(line) is not None for line in lines)
+
+
 def level_tags(levels: tuple[str, ...]) -> re.Pattern[bytes]:
     """The bytes regex that finds candidate lines: the `[` of `[Error]` or `[Fatal]` anywhere in a chunk."""
     for level in levels:

@@ -21,7 +21,18 @@ from pathlib import Path
 from .clock import LOCAL, LogClock, Window
 from .errors import LogPathError
 from .files import DEFAULT_GLOBS, PathLike, discover, order
-from .nlog import BOM, HEADER_RE, LEVEL_GROUP, SEVERITY, decode, level_tags, line_time, parse_timestamp, signature
+from .nlog import (
+    BOM,
+    HEADER_RE,
+    LEVEL_GROUP,
+    SEVERITY,
+    decode,
+    holds_entries,
+    level_tags,
+    line_time,
+    parse_timestamp,
+    signature,
+)
 from .results import FileScan, FindingGroup, ScanResult, Waiver
 from .seek import seek_time
 
@@ -31,6 +42,9 @@ CHUNK = 4 * 1024 * 1024
 SEEK_SLACK = timedelta(minutes=5)
 # A file last written this long before the window start holds nothing in it (margin for share clocks).
 MTIME_SLACK = timedelta(hours=2)
+# A file with no entry header in its first bytes is no NLog file (binary, another format, UTF-16).
+HEAD = 64 * 1024
+NOT_A_LOG = "no NLog entries"
 EXCERPT_LINES = 30
 EXCERPT_CHARS = 4000
 
@@ -67,8 +81,12 @@ def scan(
 
     files = discover(paths, globs)
     scans = [_scan_file(path, window, tags, groups, oldest_mtime, seek, chunk_size) for path in files]
+    strangers = [str(s.path) for s in scans if s.skipped == NOT_A_LOG]
+    if strangers and len(strangers) == len(scans):
+        raise LogPathError.not_a_log(strangers)
     found, waived = groups.results(expired)
     notes = [] if files else [f"no log files matching {', '.join(globs)} in the given paths"]
+    notes += [f"no NLog entries in {path}: is this a log file? (not read)" for path in strangers]
     return ScanResult(window, scans, found, waived, expired, notes)
 
 
@@ -102,6 +120,8 @@ def _scan_file(
             return FileScan(path, stat.st_size, skipped="last written before the window")
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
+            if size and not holds_entries(f.read(HEAD)):
+                return FileScan(path, size, skipped=NOT_A_LOG)
             start, end = 0, size
             if seek:
                 start = seek_time(f, size, _shift(window.start, -SEEK_SLACK))

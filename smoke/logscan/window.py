@@ -27,6 +27,7 @@ from .nlog import parse_header
 from .seek import stamped_lines_reverse
 
 DEFAULT_FALLBACK = timedelta(hours=24)
+FUTURE_SLACK = timedelta(minutes=5)  # the server's clock may run a little ahead of this machine's
 
 
 @dataclass(frozen=True)
@@ -126,11 +127,22 @@ def resolve_window(
     from now; without `since`, `default_window`. `now` defaults to the current time."""
     paths = list(paths)
     now_log = clock.to_log(now) if now is not None else clock.now()
-    end = parse_since(until, now_log, clock, what="until") if until else None
-    if since:
+    end = parse_since(until, now_log, clock, what="until") if until is not None else None
+    if since is not None:
         window = Window(parse_since(since, now_log, clock), end, f"given: {since.strip()}")
+        if window.start > now_log:
+            raise BadWindowError(
+                f"logs: since {window.start:%Y-%m-%d %H:%M:%S} is in the future (now {now_log:%Y-%m-%d %H:%M:%S} in"
+                f" the log clock, {clock.name}), so no entry could be in the window — fix --since / [logs] since"
+            )
     else:
         window = default_window(paths, now_log, marker=marker, fallback=fallback, globs=globs)
+        if window.start > now_log + FUTURE_SLACK:
+            raise BadWindowError(
+                f"logs: the last configuration-wizard run starts at {window.start:%Y-%m-%d %H:%M:%S}, in the future"
+                f" (now {now_log:%Y-%m-%d %H:%M:%S} in the log clock, {clock.name}) — set [logs] timezone / --timezone"
+                " to the zone the server writes its logs in, or give --since / [logs] since"
+            )
         window = Window(window.start, end, window.source)
     if end is not None and end < window.start:
         raise BadWindowError(

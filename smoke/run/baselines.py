@@ -22,7 +22,7 @@ from smoke.ground import evidence
 from smoke.ground.prerequisites import Prerequisite
 from smoke.keyfactor import by_hand, configuration, site
 from smoke.keyfactor.client import KeyfactorClient, connect
-from smoke.run.plugin import SETTINGS
+from smoke.run.plugin import SETTINGS, environment_reports
 from smoke.run.report import suite_version
 
 BASELINES = pytest.StashKey["Baselines"]()
@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                 "pass one of them")
     if taking:
         config.option.read_only = True
-    folder = Path(config.getoption("--report-dir")) / found.name / "baselines"
+    folder = environment_reports(config, claim=False)[0] / "baselines"
     baselines = Baselines(found, folder, taking)
     if given is not None:
         try:
@@ -96,9 +96,15 @@ def carried_over(pytestconfig: pytest.Config) -> Iterator[Baselines]:
     yield baselines
 
 
+@pytest.fixture(scope="session")
+def before_the_upgrade(pytestconfig: pytest.Config) -> bool:
+    """A --baseline run is the one before the upgrade: the server still runs the version the upgrade replaces."""
+    return bool(pytestconfig.getoption("--baseline", default=False))
+
+
 def server_of(url: str) -> str:
     """The server a baseline belongs to, as a person names it: scheme and host. The port is left out: it does not
-    make another server, and the embedded sandbox listens on a new one at every start."""
+    make another server (the embedded sandbox takes another when its own is busy)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}"
 
@@ -193,7 +199,7 @@ class Baselines:
         for key in TITLES:
             source = configuration.AREA_BY_KEY[key].source_text if key in configuration.AREA_BY_KEY else key
             areas[key] = Area(source, self.now(key))
-        taken = Baseline(self.settings.name, server_of(self.settings.command.url), areas)
+        taken = self.document(areas)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         licence = self._now.get("server", {}).get("licence", {})
         meta = {"taken": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -203,6 +209,10 @@ class Baselines:
         evidence.attach_text("Baseline: items per area", "\n".join(
             f"{key}: {len(area.items)} items ({area.source})" for key, area in areas.items()))
         return path
+
+    def document(self, areas: dict[str, Area]) -> Baseline:
+        """A baseline of this environment's server holding `areas`."""
+        return Baseline(self.settings.name, server_of(self.settings.command.url), areas)
 
     def compare(self, key: str) -> AreaComparison:
         before = self.before()

@@ -67,8 +67,9 @@ class Settings(Section):
             raise ConfigError(f"{self.path}: [auth] method = \"basic\" needs password_env, the NAME of the "
                               "environment variable holding the password (e.g. password_env = \"KF_SMOKE_PASSWORD\")")
         value = os.environ.get(variable)
-        if not value:
-            raise ConfigError(f"Basic auth: environment variable {variable} is not set — set it to the password "
+        if value is None or not value.strip():
+            state = "is not set" if value is None else "is set but empty"
+            raise ConfigError(f"Basic auth: environment variable {variable} {state} — set it to the password "
                               f"of {self.auth.username or 'the service account'} (it is never read from a file)")
         return value
 
@@ -118,9 +119,15 @@ def _anchor_paths(environment: Settings, base: Path) -> Settings:
     if environment.auth.keytab and not environment.auth.principal:
         raise ConfigError(f"{environment.path}: [auth] keytab needs principal = \"svc-smoke@CORP.EXAMPLE.COM\", the "
                           "principal whose key it holds")
-    if command.ca_bundle and not command.ca_bundle.is_file():
-        raise ConfigError(f"{environment.path}: [command] ca_bundle {command.ca_bundle} does not exist — "
+    problem = command.ca_bundle and settings.file_problem(command.ca_bundle)
+    if problem:
+        raise ConfigError(f"{environment.path}: [command] ca_bundle {command.ca_bundle} {problem} — "
                           "point it at the PEM file of the CA that issued the server's TLS certificate")
+    for key in ("keytab", "krb5_config"):  # a missing one is the Kerberos check's to say, with how to make one
+        path = getattr(environment.auth, key)
+        problem = path and settings.file_problem(path)
+        if problem and problem != "does not exist":
+            raise ConfigError(f"{environment.path}: [auth] {key} {path} {problem} — name the file itself")
     if command.nodes:
         try:
             check_nodes(command.nodes, command.url)

@@ -15,15 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from smoke.ground import evidence, settings
+from smoke.ground import evidence, interrupts, settings
 from smoke.ground.errors import ApiUnreachable, Blocked, ConfigError, SmokeError
-from smoke.run import attach, environment, launcher, portal_map, readiness, rootdir
-from smoke.run.report import Outcome, RunFiles, RunReport, check_ticket
+from smoke.run import attach, environment, launcher, options, portal_map, readiness, rootdir
+from smoke.run.report import Outcome, RunFiles, RunReport, environment_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SELF_TEST_DIRS = ("tests", "bench")
 CHECKS = ROOT / "smoke"
 SETTINGS = pytest.StashKey[environment.Settings]()
+OPTIONS = pytest.StashKey[options.Options]()
+ENV_REPORTS = pytest.StashKey[tuple[Path, str | None]]()
 # Loaded with this plugin rather than from conftest.py: pytest reads conftest.py only after the command line when
 # that names a path outside the project (--baseline-file /elsewhere/A.json), and --baseline-file must be known.
 pytest_plugins = ["smoke.run.baselines", "smoke.run.nodes"]
@@ -48,6 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-portal", metavar="LAYOUT",
                     help="with --env sandbox: serve the portal's pages under other routes and markup (other, "
                          "other-nonav: python -m sandbox --help)")
+    group.addoption("--sandbox-version", metavar="X.Y.Z",
+                    help="with --env sandbox: the Command version the sandbox reports, e.g. 10.1.4 to play the "
+                         "server before the upgrade (with --baseline)")
     group.addoption("--sandbox-nodes", type=int, metavar="N",
                     help="with --env sandbox: N web servers behind its name, on 127.0.0.1 … 127.0.0.N (the "
                          "environment lists them as [command] nodes)")
@@ -61,7 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(portal_map.OPTION, action="store_true", help=portal_map.HELP)
     group.addoption("--report-dir", metavar="DIR", default=str(ROOT / "reports"),
                     help="where reports/<env>/ goes (default: the suite's reports/ folder)")
-    group.addoption("--keep-reports", metavar="N", type=int, default=50,
+    group.addoption("--keep-reports", metavar="N", default="50",
                     help="keep the newest N runs' reports per environment, 0 for all (default 50; the trend in "
                          "history.jsonl is kept whole)")
 
@@ -82,21 +87,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--env") and rootdir.misplaced(config.rootpath, config.invocation_params.args):
         rootdir.rerun_from_project_root(config.invocation_params.args)
     env = config.getoption("--env")
-    if not env:
+    if not env or not env.strip():
         found = ", ".join(settings.available()) or "none"
         raise pytest.UsageError(f"no environment chosen: pass --env NAME (found: {found}) or --env path/to/file.toml")
     try:
-        ticket = check_ticket(config.getoption("--ticket"))
-        attach.check_asked(config.getoption("--attach"), ticket)
-        if config.getoption("--wait-ready"):
-            readiness.parse_duration(config.getoption("--wait-ready"))
+        config.stash[OPTIONS] = chosen = options.read(config.getoption)
+        attach.check_asked(config.getoption("--attach"), chosen.ticket)
         config.stash[SETTINGS] = loaded = _load(config, env)
-        config.stash[ATTACH] = attach.plan(loaded, ticket, config.getoption("--attach"))
+        config.stash[ATTACH] = attach.plan(loaded, chosen.ticket, config.getoption("--attach"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     if not config.option.collectonly and not config.getoption(portal_map.OPTION):
-        config.stash[REPORT] = run = _plan_report(config, loaded.name, ticket)
+        config.stash[REPORT] = run = _plan_report(config, loaded, chosen)
         config.pluginmanager.register(_Recorder(run), "keyfactor-smoke-recorder")
+        interrupts.install()  # SIGTERM, a closed terminal, Ctrl-Break stop the run as Ctrl-C does
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -111,25 +115,42 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     return portal_map.run(found, headed=bool(config.getoption("--headed", False)))
 
 
-def _plan_report(config: pytest.Config, env: str, ticket: str | None) -> RunReport:
+def _plan_report(config: pytest.Config, found: environment.Settings, chosen: options.Options) -> RunReport:
     """reports/<env>/<run>/ for the raw results and the JUnit XML; an explicit --alluredir keeps only raw results
     there (for a CI that renders Allure itself) and leaves reports/ alone."""
     started = dt.datetime.now().astimezone()
     given = getattr(config.option, "allure_report_dir", None)
-    where = Path(config.getoption("--report-dir"))
+    where, note = (None, None) if given else environment_reports(config)
     try:
-        files = None if given else RunFiles.plan(where, env, started, ticket)
+        files = RunFiles.plan(where, started, chosen.ticket) if where else None
     except OSError as exc:
-        raise pytest.UsageError(f"cannot write the report under {where / env} ({exc.strerror or exc}) — check its "
+        raise pytest.UsageError(f"cannot write the report under {where} ({exc.strerror or exc}) — check its "
                                 "permissions, or pass --report-dir DIR") from None
     if files:
         config.option.allure_report_dir = str(files.results)
         if not config.option.xmlpath:
             config.option.xmlpath = str(files.junit)
-    run = RunReport(Path(config.option.allure_report_dir), files, env, ticket, started,
-                    keep=max(config.getoption("--keep-reports"), 0))
+    run = RunReport(Path(config.option.allure_report_dir), files, found.name, chosen.ticket, started,
+                    keep=chosen.keep_reports)
+    run.notes += [note] if note else []
     run.junit = Path(config.option.xmlpath) if config.option.xmlpath else None
     return run
+
+
+def environment_reports(config: pytest.Config, claim: bool = True) -> tuple[Path, str | None]:
+    """reports/<env>/ of the environment file in use, and the note when another file of the same name has it.
+    `claim=False` (a run that writes no report) creates nothing."""
+    if ENV_REPORTS in config.stash:
+        return config.stash[ENV_REPORTS]
+    found, where = config.stash[SETTINGS], config.stash[OPTIONS].report_dir
+    try:
+        folder = environment_folder(where, found.name, found.path, claim)
+    except OSError as exc:
+        raise pytest.UsageError(f"cannot write the report under {where / found.name} ({exc.strerror or exc}) — "
+                                "check its permissions, or pass --report-dir DIR") from None
+    if claim:
+        config.stash[ENV_REPORTS] = folder
+    return folder
 
 
 def _load(config: pytest.Config, env: str) -> environment.Settings:
@@ -137,12 +158,14 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     raw = settings.read_toml(path)
     faults = config.getoption("--sandbox-fault")
     layout = config.getoption("--sandbox-portal")
+    version = config.getoption("--sandbox-version")
     nodes = config.getoption("--sandbox-nodes")
     if "sandbox" not in raw:
-        if faults or layout or nodes:
-            option = "--sandbox-fault" if faults else "--sandbox-portal" if layout else "--sandbox-nodes"
-            raise ConfigError(f"{option} needs the embedded sandbox, but {path} has no [sandbox] section "
-                              "— use --env sandbox")
+        for given, option in ((faults, "--sandbox-fault"), (layout, "--sandbox-portal"),
+                              (version, "--sandbox-version"), (nodes, "--sandbox-nodes")):
+            if given:
+                raise ConfigError(f"{option} needs the embedded sandbox, but {path} has no [sandbox] section "
+                                  "— use --env sandbox")
         return environment.load(env)
     if config.option.collectonly:
         return environment.load(env, {"command": {"url": "https://localhost"}})
@@ -151,8 +174,13 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     options = {key: section[key] for key in SANDBOX_OPTIONS if key in section}
     if layout:
         options["portal"] = layout
+    if version:
+        options["version"] = version
     if nodes is not None:
         options["nodes"] = nodes
+    if not config.getoption(portal_map.OPTION):  # a map is not a run: it writes nothing under reports/
+        # What the server keeps from one start to the next, beside the environment's reports and baselines.
+        options["home"] = launcher.home_for(Path(config.getoption("--report-dir")), name).resolve()
     sandbox = launcher.start([*section.get("faults", []), *faults], agents=section.get("agents"), environment=path,
                              options=options)
     config.stash[SANDBOX] = sandbox
@@ -160,6 +188,12 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     for secret in sandbox.ready["environ"].values():
         evidence.register_secret(secret)
     return environment.load(env, settings.read_toml(sandbox.env_file))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if REPORT in session.config.stash:
+        interrupts.finishing()  # the cleanups and the summary: a signal from now on is said, not raised
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -170,6 +204,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     sandbox = config.stash.get(SANDBOX, None)
     if sandbox:
         sandbox.stop()
+    if run:
+        interrupts.uninstall()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -209,7 +245,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     if not run or not found:
         return
     run.interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
-    if not run.outcomes:
+    run.stopped_by = interrupts.stopped_by()
+    if not run.outcomes and not run.interrupted:
         run.discard()
         return
     values = {"Environment": found.name, "Server": found.command.url, "Authentication method": found.auth.method}
@@ -217,7 +254,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     if sandbox:
         values["Sandbox faults"] = ", ".join(sandbox.ready["faults"]) or "none"
         values.update({f"Sandbox note {i + 1}": note for i, note in enumerate(sandbox.ready["notes"])})
-    if SERVER_DOWN in config.stash and not config.getoption("--wait-ready"):
+    if SERVER_DOWN in config.stash and config.stash[OPTIONS].wait_s is None:
         run.hints.append("the server did not answer: if it is still starting after a reboot, rerun with "
                          "--wait-ready 10m")
     terminalreporter.write_sep("=", "summary for the change ticket")
@@ -246,11 +283,11 @@ class ReadinessCheck(pytest.Item):
 
     def runtest(self) -> None:
         found = self.config.stash[SETTINGS]
-        asked = self.config.getoption("--wait-ready")
+        asked, within_s = self.config.getoption("--wait-ready"), self.config.stash[OPTIONS].wait_s
         urls = [found.api_url + "/Status/Endpoints", found.portal_url + "/"]
         bundle = str(found.command.ca_bundle) if found.command.ca_bundle else None
-        waited = readiness.wait_until_ready(urls, readiness.parse_duration(asked), asked, bundle,
-                                            found.command.timeout_s)
+        assert within_s is not None
+        waited = readiness.wait_until_ready(urls, within_s, asked, bundle, found.command.timeout_s)
         evidence.note_fact("Waited for the server", waited.describe(asked))
         evidence.attach_text("Readiness", "\n".join(f"{url}: {how}" for url, how in waited.answers.items()))
 
@@ -260,7 +297,7 @@ class ReadinessCheck(pytest.Item):
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--wait-ready") and SETTINGS in config.stash and items:
+    if OPTIONS in config.stash and config.stash[OPTIONS].wait_s is not None and SETTINGS in config.stash and items:
         name = "test_the_api_and_the_portal_answer_within_the_wait"
         path = Path(readiness.__file__)
         check = ReadinessCheck.from_parent(session, name=name, path=path, nodeid=f"smoke/run/readiness.py::{name}")

@@ -6,13 +6,14 @@ business), a 502/503 is IIS or a proxy whose application pool is still starting.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import requests
 
+from smoke.ground import durations
 from smoke.ground.errors import ApiUnreachable, ConfigError
 from smoke.ground.tls import TruststoreAdapter
 from smoke.keyfactor.client import KEYFACTOR_HEADERS
@@ -20,8 +21,7 @@ from smoke.keyfactor.client import KEYFACTOR_HEADERS
 FIRST_DELAY_S = 0.2
 MAX_DELAY_S = 1.0  # the poll interval never grows beyond this: the verdict follows the server within ~1 s
 MAX_PROBE_S = 5.0
-
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+MAX_WAIT = timedelta(hours=24)  # a reboot, not a maintenance weekend
 
 
 class ServerNotReady(ApiUnreachable):
@@ -41,15 +41,11 @@ class Readiness:
 
 
 def parse_duration(text: str) -> float:
-    """`90s`, `10m`, `1h`, `1m30s` or plain seconds (`90`) → seconds."""
-    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smh]?)", text.strip().lower())
-    joined = "".join(f"{number}{unit}" for number, unit in parts)
-    if not parts or joined != re.sub(r"\s+", "", text.strip().lower()):
-        raise ConfigError(f"--wait-ready {text!r}: expected a duration such as 90s, 10m or 1h")
-    seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
-    if seconds <= 0:
-        raise ConfigError(f"--wait-ready {text!r}: the duration must be more than zero")
-    return seconds
+    """`--wait-ready`: `90s`, `10m`, `1h`, `1m30s` or plain seconds (`90`), at most MAX_WAIT → seconds."""
+    try:
+        return durations.parse_duration(text, "--wait-ready", MAX_WAIT, bare_seconds=True).total_seconds()
+    except durations.DurationError as exc:
+        raise ConfigError(f"{exc} — e.g. --wait-ready 10m") from None
 
 
 def wait_until_ready(urls: list[str], within_s: float, asked: str, ca_bundle: str | None, timeout_s: float,

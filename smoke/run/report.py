@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hashlib
 import json
 import os
 import re
@@ -25,25 +26,15 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from smoke.ground import evidence
-from smoke.ground.errors import ConfigError
+from smoke.ground import evidence, interrupts
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = Path(__file__).resolve().parent / "report_assets"
 CATEGORIES: list[dict[str, object]] = json.loads((ASSETS / "categories.json").read_text(encoding="utf-8"))
 HISTORY_LIMIT = 100
+OWNER_FILE = "environment.txt"  # in reports/<env>/: the environment file whose reports these are
 RENDER_TIMEOUT_S = 300
 ALLURE_ENV = "KF_SMOKE_ALLURE"  # the Allure 3 command line, when not the one setup.sh installs in node_modules
-
-_TICKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-def check_ticket(ticket: str | None) -> str | None:
-    if ticket is not None and not _TICKET.fullmatch(ticket):
-        raise ConfigError(f"--ticket {ticket!r}: use the ticket number alone, e.g. --ticket CHG0012345 (letters, "
-                          "digits, '.', '_' and '-': it becomes part of the report's file name)")
-    return ticket
-
 
 def suite_version() -> str:
     try:
@@ -88,6 +79,45 @@ def categorize(message: str) -> str:
     return "Product defect"
 
 
+def environment_folder(reports_dir: Path, env: str, env_file: Path, claim: bool = True) -> tuple[Path, str | None]:
+    """reports/<env>/ belongs to one environment file, named in its environment.txt. Another file of the same name
+    (in another folder) keeps its reports and history in reports/<env>-<8 hex digits of its path>/, and the note
+    returned says so. `claim=False` only looks: it creates no folder."""
+    owner = _owner(env_file)
+    base = reports_dir.resolve() / env
+    claimed = _claim(base, owner, claim)
+    if os.path.normcase(claimed) == os.path.normcase(owner):
+        return base, None
+    own = base.with_name(f"{env}-{hashlib.sha256(os.path.normcase(owner).encode()).hexdigest()[:8]}")
+    _claim(own, owner, claim)
+    return own, (f"{_shown(base)}/ holds the reports of another environment file of the same name, {claimed}; "
+                 f"those of {env_file} are in {_shown(own)}/")
+
+
+def _owner(env_file: Path) -> str:
+    """The file, as the same on every run: relative to the project when inside it (so the project may move)."""
+    path = env_file.resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def _claim(folder: Path, owner: str, claim: bool) -> str:
+    """The environment file `folder` belongs to; `owner` when it belonged to none yet (then it is `owner`'s, if
+    `claim`)."""
+    marker = folder / OWNER_FILE
+    if claim:
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with marker.open("x", encoding="utf-8") as handle:
+                handle.write(owner + "\n")
+            return owner
+        except FileExistsError:
+            pass
+    try:
+        return marker.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return owner
+
+
 @dataclass
 class RunFiles:
     """Where one run's report goes."""
@@ -127,8 +157,7 @@ class RunFiles:
         return self.env_dir / f"latest{suffix}"
 
     @classmethod
-    def plan(cls, reports_dir: Path, env: str, started: dt.datetime, ticket: str | None) -> RunFiles:
-        env_dir = reports_dir.resolve() / env
+    def plan(cls, env_dir: Path, started: dt.datetime, ticket: str | None) -> RunFiles:
         base = started.strftime("%Y%m%d-%H%M%S") + (f"-{ticket}" if ticket else "")
         env_dir.mkdir(parents=True, exist_ok=True)
         for n in range(1, 100):  # two runs started in the same second each get their own folder
@@ -160,6 +189,8 @@ class RunReport:
     hints: list[str] = field(default_factory=list)  # what to try next, for the summary
     junit: Path | None = None  # where pytest writes the run's JUnit XML (--junitxml, else <run>/junit.xml)
     interrupted: bool = False  # Ctrl-C or a fatal error: the checks not run are not a pass
+    stopped_by: str | None = None  # the signal that interrupted the run: SIGINT, SIGTERM…
+    notes: list[str] = field(default_factory=list)  # worth saying at the top of the summary
     keep: int = 50  # runs whose reports stay on disk (0: all); history.jsonl keeps the trend of every run
 
     def add(self, nodeid: str, outcome: str, message: str) -> None:
@@ -268,7 +299,8 @@ def render_run(files: RunFiles) -> Rendered:
     env = {**os.environ, "ALLURE_NO_ANALYTICS": "true", "NO_COLOR": "1"}
     try:
         done = subprocess.run([command, "generate", "allure-results", "-c", "allurerc.mjs"], cwd=files.run_dir,
-                              env=env, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S)
+                              env=env, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S,
+                              **interrupts.own_process_group())
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Rendered(False, f"HTML report not rendered: {command} did not finish ({type(exc).__name__}) — "
                                f"render it later with: {render_later(files)}")
@@ -331,8 +363,11 @@ def summary(run: RunReport, environment: dict[str, str], previous: tuple[str, di
     failed = [o for o in run.outcomes if o.outcome == "failed"]
     skipped = [o for o in run.outcomes if o.outcome == "skipped"]
     verdict = "INTERRUPTED" if run.interrupted else "FAILED" if failed else "PASSED"
+    if run.interrupted and run.stopped_by:
+        verdict += f" ({run.stopped_by})"
     lines = [f"# {run.report_name}", "", f"Verdict: {verdict} — {run.counts_line()}", "",
              f"- Server: {environment.get('Server', '?')} (environment {run.env})"]
+    lines += [f"- Note: {note}" for note in run.notes]
     lines += [f"- {name}: {value}" for name, value in evidence.facts.items()]
     if run.ticket:
         lines.append(f"- Change ticket: {run.ticket}")

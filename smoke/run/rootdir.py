@@ -21,13 +21,35 @@ def misplaced(rootpath: Path, invocation_args: tuple[str, ...]) -> bool:
 
 
 def rerun_from_project_root(invocation_args: tuple[str, ...]) -> None:
-    """Runs the same command with --rootdir and -c pointing at the project, then exits with its code."""
+    """Runs the same command with --rootdir and -c pointing at the project, then exits with its code. A stop signal
+    to this process is passed on to the run, which revokes what it issued and writes its summary; this process
+    waits for it, however often it is asked to stop."""
     command = [sys.executable, "-m", "pytest", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
                *invocation_args]
     sys.stdout.flush()
     sys.stderr.flush()
-    child = subprocess.Popen(command, env={**os.environ, _GUARD: "1"})
-    # Ctrl-C reaches the child through the terminal's process group; the child must have the time to revoke
-    # what it enrolled, so this process waits instead of killing it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os._exit(child.wait())
+    children: list[subprocess.Popen[bytes]] = []
+    early: list[int] = []
+
+    def pass_on(number: int, frame: object) -> None:
+        if children:
+            children[0].send_signal(number)
+        else:
+            early.append(number)
+
+    for number in _PASSED_ON:
+        signal.signal(number, pass_on)
+    for number in _IGNORED:
+        signal.signal(number, signal.SIG_IGN)
+    children.append(subprocess.Popen(command, env={**os.environ, _GUARD: "1"}))
+    for number in early:
+        children[0].send_signal(number)
+    code = children[0].wait()
+    os._exit(code if code >= 0 else 128 - code)  # killed by a signal: the shell's 128 + its number
+
+
+# On Windows the console sends Ctrl-C and Ctrl-Break to every process attached to it, the run included: this process
+# only has to outlive it. Elsewhere a signal may be meant for this process alone (kill PID, a CI job cancelled).
+_PASSED_ON = () if sys.platform == "win32" else tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+_IGNORED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGBREAK")) if sys.platform == "win32" else ()

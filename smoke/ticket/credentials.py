@@ -23,14 +23,15 @@ class Credentials:
 
     @classmethod
     def read(cls, section: TicketSection, where: Path) -> Credentials:
-        """One line naming the variable (never a value) when one is not set."""
+        """One line naming the variable (never a value) when one is not set or empty."""
         keys = [section.secret_key] + (["client_secret_env"] if section.auth == "oauth" else [])
         values = {}
         for key in keys:
             variable = getattr(section, key)
             value = os.environ.get(variable)
-            if not value:
-                raise ConfigError(f"ticket: environment variable {variable} is not set — set it to the {_WHAT[key]} "
+            if value is None or not value.strip():
+                state = "is not set" if value is None else "is set but empty"
+                raise ConfigError(f"ticket: environment variable {variable} {state} — set it to the {_WHAT[key]} "
                                   f"of {section.account} ([ticket] {key} in {where}; it is never read from a file)")
             values[key] = value
         found = cls(values[section.secret_key], values.get("client_secret_env"))

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from smoke.ground import settings
 from smoke.ground.errors import ConfigError
 from smoke.ground.sections import PathValue, Section, as_seconds, https_only
 
@@ -86,8 +87,9 @@ class TicketSection(Section):
         if bundle is None:
             return self
         bundle = bundle if bundle.is_absolute() else (base / bundle).resolve()
-        if not bundle.is_file():
-            raise ConfigError(f"{where}: [ticket] ca_bundle {bundle} does not exist — point it at the PEM file of "
+        problem = settings.file_problem(bundle)
+        if problem:
+            raise ConfigError(f"{where}: [ticket] ca_bundle {bundle} {problem} — point it at the PEM file of "
                               "the CA that issued the ticket system's certificate, or leave it out (OS trust store)")
         return self.model_copy(update={"ca_bundle": bundle})
 
