@@ -33,5 +33,6 @@ def api(api_client: KeyfactorClient) -> Iterator[KeyfactorClient]:
     client.exchanges.clear()
 
 
-# The browser checks' fixtures (smoke/portal/fixtures.py); the baselines come with the plugin (smoke/run/plugin.py).
+# The browser checks' fixtures (smoke/portal/fixtures.py); the baselines and the nodes come with the plugin
+# (smoke/run/plugin.py).
 pytest_plugins = ["smoke.portal.fixtures"]

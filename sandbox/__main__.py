@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import NoReturn
 
-from . import run_environment
+from . import nodes, run_environment
 from .api import HEALTHY_VERSION, TOTAL_COUNT_MODES
 from .app import PASSWORD_ENV, Sandbox
 from .configuration import SCALE_ENV, SCALES
@@ -72,6 +72,9 @@ def _main(argv: list[str] | None) -> int:
                              "the default) or 1 (24.4 documentation, 25.4)")
     parser.add_argument("--total-count", choices=list(TOTAL_COUNT_MODES), default="sent",
                         help="X-Total-Count on list endpoints: sent (default), absent, or one too high or too low")
+    parser.add_argument("--nodes", type=int, default=1, metavar="N",
+                        help="N web servers behind the one name, on 127.0.0.1 … 127.0.0.N (the environment file "
+                             "lists them as [command] nodes); the node-* faults change one of them")
     parser.add_argument("--environment", type=Path, default=run_environment.DEFAULT, metavar="FILE",
                         help="the environment file whose sections the written one carries "
                              "(default environments/sandbox.toml)")
@@ -87,6 +90,9 @@ def _main(argv: list[str] | None) -> int:
         faults = ActiveFaults(args.fault)
     except ValueError as exc:
         raise _Refused(str(exc)) from None
+    wrong = nodes.problem(faults, args.nodes)
+    if wrong:
+        raise _Refused(wrong)
 
     if args.agents is not None:
         if args.agents < MIN_AGENTS:
@@ -101,7 +107,7 @@ def _main(argv: list[str] | None) -> int:
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="kf-sandbox-"))
     sandbox = Sandbox(state_dir, faults, kerberos=not args.basic_only, port=args.port, uo_platform=args.uo_platform,
                       total_count=args.total_count, environment=args.environment, portal_layout=args.portal,
-                      home=args.home, version=args.version)
+                      home=args.home, version=args.version, nodes=args.nodes)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -21,6 +21,7 @@ from . import (
     inventory,
     kdc,
     logs,
+    nodes,
     operations,
     portal,
     run_environment,
@@ -51,6 +52,7 @@ class Sandbox:
     port: int = 0
     uo_platform: int = inventory.UNIVERSAL  # the AgentPlatform a Universal Orchestrator is reported as: 7 or 1
     total_count: str = "sent"  # X-Total-Count: sent, absent, or one too high or too low (api.TOTAL_COUNT_MODES)
+    nodes: int = 1  # web servers behind the one name (sandbox/nodes.py)
     # The environment file whose sections the run's environment file carries (run_environment.py); None: only
     # what exists at run time.
     environment: Path | None = None
@@ -163,6 +165,9 @@ class Sandbox:
             self.server = SandboxHTTPServer(("127.0.0.1", self.port), router, auth, tls)
         serve(self.server)
         self.serving_since = time.time()
+        if self.nodes > 1:
+            self._take(nodes.start(self.nodes, self.port, router, auth, (self.chain, self.key), self.pki,
+                                   SITE_NAMES, self.state_dir, self.faults))
 
     def stop(self) -> None:
         for stop in reversed(self.on_stop):
@@ -194,6 +199,7 @@ class Sandbox:
             "[command]",
             f'url = "{self.url}"',
             f"ca_bundle = {json.dumps(str(self.ca_bundle))}",
+            *nodes.environment_lines(self.nodes),
             "",
             "[auth]",
             f'method = "{"kerberos" if self.kerberos else "basic"}"',

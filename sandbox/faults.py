@@ -19,7 +19,10 @@ class Fault:
     fails: tuple[str, ...]  # node ids (relative to the project) that must go red
     says: str  # a phrase the one-line failure message must contain
     takes_value: bool = False  # the fault takes SECONDS: name=SECONDS
+    takes_node: bool = False  # the fault takes a node number instead: name=N (python -m sandbox --nodes)
 
+
+NODE_API = "smoke/test_nodes.py::test_the_api_answers_authenticated_on_every_node_at_the_same_expected_version"
 
 REGISTRY: dict[str, Fault] = {
     f.name: f
@@ -412,6 +415,46 @@ REGISTRY: dict[str, Fault] = {
             fails=("smoke/test_carried_over.py::test_every_baseline_file_is_unchanged",),
             says="Banner.png: sha256",
         ),
+        # --- every node behind the load balancer (issue 15): N is a node number, 2 … python -m sandbox --nodes ---
+        Fault(
+            "node-not-upgraded",
+            "One web server behind the load balancer was left on the previous version: node N reports 10.1.1.0.",
+            marker="nodes",
+            fails=(NODE_API,),
+            says="reports 10.1.1.0, the others 10.2.1.0",
+            takes_value=True,
+            takes_node=True,
+        ),
+        Fault(
+            "node-down",
+            "One web server behind the load balancer does not answer (IIS stopped, the server off): node N refuses "
+            "connections.",
+            marker="nodes",
+            fails=(NODE_API,),
+            says="does not answer",
+            takes_value=True,
+            takes_node=True,
+        ),
+        Fault(
+            "node-ntlm-only",
+            "Node N's KeyfactorAPI application lost the Negotiate provider: it offers only NTLM, so Kerberos fails "
+            "there too.",
+            marker="nodes",
+            fails=(NODE_API, "smoke/test_nodes.py::"
+                             "test_every_iis_application_offers_the_same_sign_in_methods_on_every_node"),
+            says="NTLM",
+            takes_value=True,
+            takes_node=True,
+        ),
+        Fault(
+            "node-certificate",
+            "Node N's https binding presents another certificate than the site's (renewed on one node only).",
+            marker="nodes",
+            fails=("smoke/test_nodes.py::test_every_node_presents_the_same_tls_certificate_as_the_load_balanced_name",),
+            says="the load-balanced name",
+            takes_value=True,
+            takes_node=True,
+        ),
     ]
 }
 
@@ -429,7 +472,9 @@ class ActiveFaults:
             if name not in REGISTRY:
                 known = ", ".join(sorted(REGISTRY))
                 raise ValueError(f"unknown sandbox fault {name!r}; known faults: {known}")
-            if REGISTRY[name].takes_value:
+            if REGISTRY[name].takes_node:
+                _node(name, value)
+            elif REGISTRY[name].takes_value:
                 _seconds(name, value)
             elif given:
                 raise ValueError(f"sandbox fault {spec}: {name} takes no value — name it alone")
@@ -444,8 +489,19 @@ class ActiveFaults:
         value = self._values.get(name)
         return _seconds(name, value) if self.on(name) and value else None
 
+    def node(self, name: str) -> int | None:
+        """The node number of a fault that takes one; None when the fault is off."""
+        value = self._values.get(name)
+        return _node(name, value) if self.on(name) and value else None
+
     def names(self) -> list[str]:
         return sorted(self._values)
+
+
+def _node(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"sandbox fault {name}={value}: give the number of a node, e.g. {name}=2 (with --nodes 3)")
+    return int(value)
 
 
 def _seconds(name: str, value: str) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from smoke.portal.pages import PORTAL_LOG, describe_answers, failures, not_loaded
+from smoke.portal.pages import failures, home_page_problem
 
 AREA = "Portal"  # the report's suite and feature
 pytestmark = pytest.mark.portal
@@ -13,22 +13,8 @@ pytestmark = pytest.mark.portal
 
 def test_the_portal_home_page_loads_completely_after_authentication(portal):
     load = portal.home()
-    problem = not_loaded("the portal home page", load)
+    problem = home_page_problem(load, portal.title_expected(load))
     assert problem is None, problem
-    problems = []
-    if load.server_errors:
-        problems.append(f"{len(load.server_errors)} request(s) answered ≥ 500 while it loaded: "
-                        f"{describe_answers(load, load.server_errors)} — check {PORTAL_LOG}")
-    if load.page_errors:
-        problems.append(f"uncaught script error(s): {load.short('; '.join(load.page_errors[:3]))} — a stale or "
-                        "mixed script bundle after the upgrade: recycle the KeyfactorPortal application pool, clear "
-                        f"the browser cache and check {PORTAL_LOG}")
-    expected = portal.title_expected(load)
-    if expected:
-        problems.append(f"its title is {load.title!r}, not one containing {expected} — something other than the "
-                        "portal answers there (the IIS default site?): check [command] portal_path, or set "
-                        "[portal] texts.home_title")
-    assert not problems, f"the portal home page {load.url} loaded with problems: " + "; ".join(problems)
 
 
 def test_certificate_search_shows_its_results_grid(portal, smoke_settings):

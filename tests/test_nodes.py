@@ -4,6 +4,7 @@ address, no mocks."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import http.server
 import ssl
@@ -18,7 +19,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from smoke.ground.errors import ConfigError
+from smoke.ground.errors import ApiUnreachable, ConfigError
+from smoke.ground.kerberos_ticket import ticket_service
+from smoke.keyfactor import site
+from smoke.keyfactor.client import AuthConfig, KeyfactorClient
 from smoke.keyfactor.nodes import NodeAdapter, check_nodes
 
 SITE = "kf.smoke.test"
@@ -93,3 +97,55 @@ def test_a_bad_node_list_is_one_line(nodes, said):
     with pytest.raises(ConfigError, match=said) as raised:
         check_nodes(nodes, SITE)
     assert "\n" not in str(raised.value)
+
+
+def test_what_a_visitor_and_the_tls_check_see_at_a_node_is_the_site_under_its_own_name(node):
+    address, port, ca, seen = node
+    answer = site.visit(f"https://{SITE}:{port}/lb-probe.htm", str(ca), 10, address)
+    assert answer.status_code == 200 and answer.headers["X-Kf-Smoke-Node"] == address
+    assert seen == {"host": f"{SITE}:{port}", "sni": SITE}
+    assert site.site_certificate(f"https://{SITE}:{port}", str(ca), 10, address=address)["DnsNames"] == [SITE]
+    with pytest.raises(ApiUnreachable, match="not trusted"):  # the name checked is the site's, on every node
+        site.site_certificate(f"https://other.smoke.test:{port}", str(ca), 10, address=address)
+
+
+def test_a_node_is_reached_directly_even_where_a_proxy_is_configured(node, monkeypatch):
+    address, port, ca, _ = node
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there: a proxy would fail the request
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    session = requests.Session()
+    session.mount("https://", NodeAdapter(SITE, address))
+    assert session.get(f"https://{SITE}:{port}/", verify=str(ca), timeout=10).status_code == 200
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    length = bytes([size]) if size < 0x80 else bytes([0x80 | 2]) + size.to_bytes(2, "big")
+    return bytes([tag]) + length + content
+
+
+def test_the_service_a_kerberos_ticket_is_for_is_read_from_the_authorization_header():
+    name = _der(0x30, _der(0xA0, _der(0x02, b"\x02")) + _der(0xA1, _der(0x30, _der(0x1B, b"HTTP")
+                                                                     + _der(0x1B, SITE.encode()))))
+    ticket = _der(0x61, _der(0x30, _der(0xA0, _der(0x02, b"\x05")) + _der(0xA1, _der(0x1B, b"CORP.EXAMPLE.COM"))
+                             + _der(0xA2, name) + _der(0xA3, _der(0x30, _der(0x04, bytes(300))))))
+    ap_req = _der(0x6E, _der(0x30, _der(0xA0, _der(0x02, b"\x05")) + _der(0xA1, _der(0x02, b"\x0e"))
+                             + _der(0xA2, _der(0x03, b"\x00\x20\x00\x00\x00")) + _der(0xA3, ticket)
+                             + _der(0xA4, _der(0x30, _der(0x04, bytes(200))))))
+    token = _der(0x60, _der(0x06, bytes.fromhex("2a864886f712010202")) + b"\x01\x00" + ap_req)
+    header = "Negotiate " + base64.b64encode(token).decode()
+    assert ticket_service(header) == f"HTTP/{SITE}@CORP.EXAMPLE.COM"
+    assert ticket_service("Basic dXNlcjpwYXNz") is None
+    assert ticket_service("Negotiate " + base64.b64encode(b"NTLMSSP\x00\x01").decode()) is None
+    assert ticket_service("Negotiate not-base64!") is None
+    assert ticket_service("Negotiate " + base64.b64encode(token[:40]).decode()) is None  # cut short
+
+
+def test_a_node_whose_certificate_does_not_cover_the_sites_name_is_refused_naming_that_nodes_certificate(node):
+    address, port, ca, _ = node
+    client = KeyfactorClient(f"https://other.smoke.test:{port}/KeyfactorAPI", AuthConfig("basic", "u", "throwaway"),
+                             str(ca), 10, node=address)
+    with pytest.raises(ApiUnreachable) as raised:
+        client.request("GET", "/Status/Endpoints")
+    assert f"the certificate of other.smoke.test:{port} at {address} is for {SITE}, not for other.smoke.test" \
+        in str(raised.value)

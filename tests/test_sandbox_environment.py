@@ -60,8 +60,9 @@ def test_python_m_sandbox_then_the_printed_pytest_line_runs_what_pytest_env_sand
         process.terminate()
         process.wait(timeout=30)
     embedded = run_suite(tmp_path / "embedded", "--env", "sandbox")
+    # One web server unless --nodes N: the checks of every node behind a load balancer are the one area left out.
     not_configured = {node: message for run in (standalone, embedded) for node, message in run.messages.items()
-                      if "not configured" in message}
+                      if "not configured" in message and not message.startswith("[command] nodes not configured")}
     assert not not_configured, not_configured
     assert standalone.outcomes == embedded.outcomes, standalone.output
     assert standalone.returncode == embedded.returncode == 0, standalone.output + embedded.output

@@ -39,6 +39,11 @@ class CommandSection(Section):
     expected_version: str | None = None
     ca_bundle: PathValue | None = None
     timeout_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+    # Each web server behind the load balancer, by address or its own name (smoke/test_nodes.py); checked for
+    # duplicates and resolvability when the environment loads.
+    nodes: list[str] = []
+    node_certificates: Literal["same", "own"] = "same"  # every node presents the site's certificate, or its own
+    health_path: str | None = None  # the load balancer's probe, e.g. "/KeyfactorAPI/Status/Endpoints"
 
     @field_validator("url")
     @classmethod
@@ -49,6 +54,13 @@ class CommandSection(Section):
     @classmethod
     def _path(cls, path: str) -> str:
         return "/" + path.strip("/")
+
+    @field_validator("health_path")
+    @classmethod
+    def _probe(cls, path: str | None) -> str | None:
+        if path is not None and not path.startswith("/"):
+            raise ValueError('expected a path on [command] url, starting with "/" (e.g. "/health.htm")')
+        return path
 
     @field_validator("timeout_s", mode="before")
     @classmethod

@@ -86,13 +86,14 @@ def kind_of(verify: ssl.SSLCertVerificationError | None, text: str) -> str:
     return "other"
 
 
-def peer_certificate(host: str, port: int, timeout_s: float) -> x509.Certificate | None:
-    """The server's certificate, read without verifying it (only ever to name what is wrong with it)."""
+def peer_certificate(host: str, port: int, timeout_s: float, address: str | None = None) -> x509.Certificate | None:
+    """The server's certificate, read without verifying it (only ever to name what is wrong with it); `address`:
+    one node behind the load balancer, asked under `host`'s name."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        with socket.create_connection((host, port), timeout=timeout_s) as raw, \
+        with socket.create_connection((address or host, port), timeout=timeout_s) as raw, \
                 context.wrap_socket(raw, server_hostname=host) as connection:
             der = connection.getpeercert(binary_form=True)
         return x509.load_der_x509_certificate(der) if der else None
@@ -100,12 +101,15 @@ def peer_certificate(host: str, port: int, timeout_s: float) -> x509.Certificate
         return None
 
 
-def diagnose(url: str, kind: str, detail: str, ca_bundle: str | Path | None, timeout_s: float) -> str:
-    """One line for a handshake with `url` that failed verification (`kind` from kind_of, `detail` as reported)."""
+def diagnose(url: str, kind: str, detail: str, ca_bundle: str | Path | None, timeout_s: float,
+             address: str | None = None) -> str:
+    """One line for a handshake with `url` (at `address`, one node) that failed verification (`kind` from kind_of,
+    `detail` as reported)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or 443
-    return describe(f"{host}:{port}", host, peer_certificate(host, port, min(timeout_s, 10)), kind, detail, ca_bundle)
+    where = f"{host}:{port}" + (f" at {address}" if address else "")
+    return describe(where, host, peer_certificate(host, port, min(timeout_s, 10), address), kind, detail, ca_bundle)
 
 
 def describe(where: str, host: str, cert: x509.Certificate | None, kind: str, detail: str,

@@ -9,6 +9,7 @@ import base64
 import json
 import logging
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,8 +28,10 @@ from smoke.ground.errors import (
     ApiUnreachable,
     KerberosError,
 )
+from smoke.ground.kerberos_ticket import ticket_service
 from smoke.ground.prerequisites import Prerequisite
 from smoke.ground.tls import TruststoreAdapter
+from smoke.keyfactor.nodes import NodeAdapter
 
 # requests-kerberos logs its failures itself; the client turns them into one-line errors instead.
 logging.getLogger("requests_kerberos").setLevel(logging.CRITICAL)
@@ -76,10 +79,13 @@ class Exchange:
     response_headers: dict[str, str]
     request_body: str
     response_body: str
+    kerberos_service: str | None = None  # the service the Kerberos ticket sent was for: HTTP/<site>@REALM
 
     def as_text(self) -> str:
         lines = [f"{self.method} {self.url}"]
         lines += [f"{k}: {v}" for k, v in self.request_headers.items()]
+        if self.kerberos_service:
+            lines.append(f"(the Kerberos ticket sent is for {self.kerberos_service})")
         if self.request_body:
             lines += ["", self.request_body]
         lines += ["", f"HTTP {self.status} ({self.elapsed_ms} ms)"]
@@ -104,6 +110,7 @@ class KeyfactorClient:
     ca_bundle: str | None
     timeout_s: float
     preflight: Callable[[], None] | None = None  # runs before the first call (the Kerberos pre-check)
+    node: str | None = None  # one web server behind the load balancer, reached under the site's name
     exchanges: list[Exchange] = field(default_factory=list)
     scheme_used: str | None = None
     prerequisite: Prerequisite = field(default_factory=lambda: Prerequisite("the Keyfactor API"))
@@ -114,7 +121,10 @@ class KeyfactorClient:
         self.host = urlsplit(self.api_url).hostname or ""
         self.session = requests.Session()
         self.session.headers.update(KEYFACTOR_HEADERS)
-        if self.ca_bundle is None:
+        if self.node:
+            # The response header X-Kf-Smoke-Node names the address that answered, in each exchange's evidence.
+            self.session.mount("https://", NodeAdapter(self.host, self.node, None if self.ca_bundle else _truststore()))
+        elif self.ca_bundle is None:
             # The OS trust store (Windows certificate store, macOS keychain, /etc/ssl) where internal CAs live.
             self.session.mount("https://", TruststoreAdapter())
         self.session.auth = self._auth()
@@ -301,7 +311,7 @@ class KeyfactorClient:
 
     def _unreachable(self, method: str, url: str, exc: Exception) -> ApiUnreachable:
         text = str(exc)
-        where = urlsplit(url).netloc
+        where = urlsplit(url).netloc + (f" at {self.node}" if self.node else "")
         if isinstance(exc, requests.exceptions.SSLError):
             return ApiUnreachable(self._tls_problem(url, exc))
         if isinstance(exc, requests.exceptions.Timeout):
@@ -326,7 +336,7 @@ class KeyfactorClient:
         verify = tls.verify_error(exc)
         if verify is not None:
             detail = verify.verify_message or _short(str(verify))
-            return tls.diagnose(url, tls.kind_of(verify, detail), detail, self.ca_bundle, self.timeout_s)
+            return tls.diagnose(url, tls.kind_of(verify, detail), detail, self.ca_bundle, self.timeout_s, self.node)
         bundle = tls.bundle_problem(self.ca_bundle) if self.ca_bundle else None
         return bundle or (f"TLS: handshake with {urlsplit(url).netloc} failed ({_short(str(exc))}) — check the IIS "
                           "https binding (its certificate and the TLS versions it allows)")
@@ -367,6 +377,7 @@ class KeyfactorClient:
                 # Redacting only what is kept: a page of thousands of orchestrators is megabytes.
                 request_body=evidence.redact(request_body[:8000])[:4000],
                 response_body=evidence.redact(leg.text[:8000])[:4000],
+                kerberos_service=ticket_service(leg.request.headers.get("Authorization", "")),
             ))
 
 
@@ -441,8 +452,16 @@ def _kerberos_auth(spn_host: str | None, principal: str | None) -> requests.auth
                         sanitize_mutual_error_response=False)
 
 
-def connect(settings: Any) -> KeyfactorClient:
-    """A client for the environment's API; with Kerberos, the ticket pre-check runs before its first call."""
+def _truststore() -> ssl.SSLContext:
+    import truststore
+
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def connect(settings: Any, node: str | None = None) -> KeyfactorClient:
+    """A client for the environment's API; with Kerberos, the ticket pre-check runs before its first call. `node`:
+    one web server behind the load balancer, by address or its own name (the site's name is kept for TLS, the Host
+    header and the Kerberos service)."""
     from smoke.ground import kerberos
 
     auth = settings.auth
@@ -453,4 +472,5 @@ def connect(settings: Any) -> KeyfactorClient:
     else:
         config = AuthConfig("basic", username=auth.username, password=settings.password())
     bundle = str(settings.command.ca_bundle) if settings.command.ca_bundle else None
-    return KeyfactorClient(settings.api_url, config, bundle, settings.command.timeout_s, preflight=preflight)
+    return KeyfactorClient(settings.api_url, config, bundle, settings.command.timeout_s, preflight=preflight,
+                           node=node)

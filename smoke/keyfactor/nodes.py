@@ -9,6 +9,7 @@ import ipaddress
 import re
 import socket
 import ssl
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,14 +43,16 @@ class NodeAdapter(HTTPAdapter):
         pool_kwargs: dict[str, Any] = dict(found[1])
         if (host_params.get("host") or "").lower() == self.site:
             host_params["host"] = self.address
+            # SNI and OpenSSL's own name check (urllib3's assert_hostname would raise its own error instead of the
+            # verification error that names the cause)
             pool_kwargs["server_hostname"] = self.site
-            pool_kwargs["assert_hostname"] = self.site
         return host_params, pool_kwargs
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
         if (urlsplit(request.url or "").hostname or "").lower() == self.site:
             netloc = urlsplit(request.url or "").netloc.rsplit("@", 1)[-1]
             request.headers["Host"] = netloc
+            kwargs["proxies"] = {}  # a proxy would resolve the site's name itself: the node is reached directly
         response = super().send(request, *args, **kwargs)
         response.headers["X-Kf-Smoke-Node"] = self.address  # which address answered, for the evidence
         return response
@@ -84,3 +87,39 @@ def _is_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def site_listed(nodes: list[str], site: str) -> str | None:
+    """One line when the load-balanced name itself is listed as a node: allowed, but it checks whichever server the
+    load balancer picks."""
+    listed = [node for node in nodes if node.strip().rstrip(".").lower() == site.rstrip(".").lower()]
+    if not listed:
+        return None
+    return (f"[command] nodes lists {listed[0]}, the load-balanced name itself: that entry checks whichever web "
+            "server the load balancer picks, not one node — list each server by its address or its own name")
+
+
+def labels(nodes: list[str], site: str, timeout_s: float = 2.0) -> dict[str, str]:
+    """How the messages name each node: "kf02 (10.20.0.12)" (its reverse DNS name, when it has one other than the
+    site's), "kf03.corp.example.com (10.20.0.13)" for a node listed by name, else the address alone. Lookups run
+    side by side and are given up after `timeout_s` (socket lookups take no timeout of their own)."""
+    found: dict[str, str] = {node: node for node in nodes}
+
+    def name(node: str) -> None:
+        try:
+            if _is_address(node):
+                reverse = socket.gethostbyaddr(node.strip("[]"))[0].rstrip(".")
+                if reverse.lower() != site.lower() and not _is_address(reverse) and reverse.lower() != "localhost":
+                    found[node] = f"{reverse.split('.')[0]} ({node})"
+            else:
+                address = socket.getaddrinfo(node, None)[0][4][0]
+                found[node] = f"{node} ({address})"
+        except (OSError, IndexError):
+            pass
+
+    lookups = [threading.Thread(target=name, args=(node,), daemon=True) for node in nodes]
+    for lookup in lookups:
+        lookup.start()
+    for lookup in lookups:
+        lookup.join(timeout_s)
+    return dict(found)

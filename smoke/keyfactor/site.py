@@ -19,6 +19,7 @@ from smoke.ground.tls import TruststoreAdapter
 from smoke.keyfactor.certs import dns_sans, thumbprint
 from smoke.keyfactor.client import KEYFACTOR_HEADERS
 from smoke.keyfactor.names import dn_text
+from smoke.keyfactor.nodes import NodeAdapter
 
 # The IIS applications of a Keyfactor Command 10.x site, and the path inside each that a visitor is challenged on.
 APPLICATIONS = {
@@ -29,19 +30,20 @@ APPLICATIONS = {
 }
 
 
-def sign_in_methods(url: str, verify: str | bool, timeout_s: float) -> str:
+def applications(settings: Any) -> dict[str, str]:
+    """Each IIS application of the environment's site (the configured API and portal, the 10.x ones, [baseline]
+    applications) with the path inside it that a visitor is challenged on."""
+    command = settings.command
+    found = {command.api_path: "/Status/Endpoints", command.portal_path: "/", **APPLICATIONS}
+    extra = settings.baseline.applications if getattr(settings, "baseline", None) else []
+    found.update({path: "/" for path in extra})
+    return dict(sorted(found.items()))
+
+
+def sign_in_methods(url: str, verify: str | bool, timeout_s: float, address: str | None = None) -> str:
     """"Negotiate, NTLM" (the schemes of the 401 challenge, in the server's order), "anonymous" (it answered
-    without asking), "not present" (404) or what else it did."""
-    session = requests.Session()
-    session.headers.update(KEYFACTOR_HEADERS)
-    if verify is True:
-        session.mount("https://", TruststoreAdapter())
-    try:
-        with session:
-            response = session.get(url, timeout=timeout_s, verify=verify, allow_redirects=False)
-    except requests.exceptions.RequestException as exc:
-        raise ApiUnreachable(f"GET {url} without credentials: no answer ({type(exc).__name__}) — check that the "
-                             "site answers, as the other checks do") from None
+    without asking), "not present" (404) or what else it did. `address`: one node behind the load balancer."""
+    response = visit(url, verify, timeout_s, address)
     if response.status_code == 401:
         offered = ", ".join(_schemes(response.headers.get("WWW-Authenticate", "")))
         return offered or "401 without a challenge"
@@ -52,6 +54,25 @@ def sign_in_methods(url: str, verify: str | bool, timeout_s: float) -> str:
     if response.status_code < 400:
         return "anonymous"
     return f"answers {response.status_code}"
+
+
+def visit(url: str, verify: str | bool, timeout_s: float, address: str | None = None) -> requests.Response:
+    """GET `url` as a visitor without credentials (a load balancer's probe): the Keyfactor headers, no redirects
+    followed; `address` reaches one node under the site's name."""
+    session = requests.Session()
+    session.headers.update(KEYFACTOR_HEADERS)
+    trust = _context(None) if verify is True else None
+    if address:
+        session.mount("https://", NodeAdapter(urlsplit(url).hostname or "", address, trust))
+    elif trust is not None:
+        session.mount("https://", TruststoreAdapter())
+    try:
+        with session:
+            return session.get(url, timeout=timeout_s, verify=verify, allow_redirects=False)
+    except requests.exceptions.RequestException as exc:
+        at = f" at {address}" if address else ""
+        raise ApiUnreachable(f"GET {url}{at} without credentials: no answer ({type(exc).__name__}) — check that "
+                             "the site answers, as the other checks do") from None
 
 
 def _schemes(header: str) -> list[str]:

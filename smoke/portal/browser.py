@@ -38,11 +38,13 @@ from smoke.ground.errors import SmokeError
 from smoke.ground.prerequisites import Prerequisite
 from smoke.portal.launch import (
     CHROMIUM_FLAGS,
+    NODE_LOCAL_STATE,
     VIEWPORT,
     BrowserUnavailable,
     file_ticket_cache,
     launch_problem,
     locate,
+    node_flags,
     trust_ca_bundle,
 )
 from smoke.portal.page import Answer, PageLoad
@@ -63,6 +65,7 @@ class BrowserOptions:
     username: str | None = None
     password: str | None = None
     ca_bundle: Path | None = None
+    resolve_to: str | None = None  # one node behind the load balancer: the site's name is mapped to its address
 
     @property
     def host(self) -> str:
@@ -209,9 +212,11 @@ class BrowserSession:
     """One browser per run, started at first use. When it cannot start, the first check says why in one line and
     the later ones are skipped naming that cause (the API checks never depend on it)."""
 
-    def __init__(self, options: BrowserOptions, preflight: Callable[[], None] | None = None) -> None:
+    def __init__(self, options: BrowserOptions, preflight: Callable[[], None] | None = None,
+                 playwright: Any = None) -> None:
         self.options = options
         self.preflight = preflight
+        self._shared = playwright  # a running Playwright of this thread to start the browser with, kept on close
         self.prerequisite = Prerequisite("the browser")
         self.description = ""  # which browser, for the report
         self.guard = RedirectGuard(options.server_url)
@@ -249,7 +254,7 @@ class BrowserSession:
                 self._context.close()
         except Exception:  # a browser that already died: nothing left to close
             pass
-        if self._playwright:
+        if self._playwright and self._playwright is not self._shared:
             self._playwright.stop()
         self._context = self._playwright = None
         if self._dir:
@@ -282,13 +287,18 @@ class BrowserSession:
         environ = dict(os.environ)
         args = list(CHROMIUM_FLAGS)
         if options.auth_method == "kerberos":
-            (profile / "Local State").write_text(json.dumps({"net": {"received_http_auth_negotiate_headers": True}}))
+            state: dict[str, Any] = {"net": {"received_http_auth_negotiate_headers": True}}
+            if options.resolve_to:
+                state["auth"] = NODE_LOCAL_STATE
+            (profile / "Local State").write_text(json.dumps(state))
             args.append(f"--auth-server-allowlist={allowlisted(options.server_url)}")
             environ.update(file_ticket_cache(self._dir))
         if options.ca_bundle:
             environ.update(trust_ca_bundle(self._dir, options.ca_bundle))
+        if options.resolve_to:
+            args += node_flags(options.host, options.resolve_to)
         try:
-            self._playwright = sync_playwright().start()
+            self._playwright = self._shared or sync_playwright().start()
             launch = located(self._playwright)
             self.description = launch.pop("_description")
             context = self._playwright.chromium.launch_persistent_context(
@@ -397,8 +407,11 @@ def navigation_problem(url: str, text: str, timeout_s: float, auth_hint: str = "
     return f"{url}: the browser could not load it ({name or one_line(text)[:120]})"
 
 
-def connect(settings: Any, headed: bool = False) -> BrowserSession:
-    """A browser session for the environment: same server, same credentials as the API client."""
+def connect(settings: Any, headed: bool = False, resolve_to: str | None = None, playwright: Any = None
+            ) -> BrowserSession:
+    """A browser session for the environment: same server, same credentials as the API client. `resolve_to`: the
+    address (or own name) of one node behind the load balancer, reached under the site's name; `playwright`: a
+    running Playwright of the calling thread to start it with (one driver for several browsers)."""
     from smoke.ground import kerberos
 
     portal = settings.portal
@@ -414,8 +427,9 @@ def connect(settings: Any, headed: bool = False) -> BrowserSession:
         username=auth.username if auth.method == "basic" else None,
         password=settings.password() if auth.method == "basic" else None,
         ca_bundle=settings.command.ca_bundle,
+        resolve_to=resolve_to,
     )
-    return BrowserSession(options, preflight)
+    return BrowserSession(options, preflight, playwright)
 
 
 def script_error(exc: Any) -> str:

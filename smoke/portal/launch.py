@@ -27,6 +27,19 @@ CHROMIUM_FLAGS = [
 VIEWPORT = {"width": 1366, "height": 900}
 
 
+def node_flags(site: str, address: str) -> list[str]:
+    """One node behind the load balancer under the site's name (what `curl --resolve` does): the site's name maps
+    to the node's address, and no proxy, which would resolve the name itself."""
+    target = f"[{address}]" if ":" in address and not address.startswith("[") else address  # an IPv6 literal
+    return [f"--host-resolver-rules=MAP {site} {target}", "--no-proxy-server"]
+
+
+# With the site's name mapped to an address, Chromium would build the Kerberos service name from the canonical
+# name of that address (HTTP/10.20.0.12, seen at the KDC); its profile's Local State turns that lookup off so the
+# service name is the URL's host. The command-line switch for it is no longer read by current Chromium.
+NODE_LOCAL_STATE = {"disable_negotiate_cname_lookup": True}
+
+
 INSTALL_HINT = ("install one: `playwright install chromium` (or your OS package: chromium / Google Chrome / "
                 "Microsoft Edge) and set [portal] browser = \"chromium\", \"chrome\", \"msedge\" or the browser's path")
 

@@ -9,11 +9,13 @@ import base64
 import ctypes
 import ctypes.util
 import re
+import threading
 from pathlib import Path
 
 CERTDB_VALID_CA = 1 << 3
 CERTDB_TRUSTED_CA = 1 << 4  # certutil's "C": a trusted CA for TLS servers
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
+_NSS = threading.Lock()  # NSS is initialised once per process: one database at a time (browsers start side by side)
 
 
 class NssError(Exception):
@@ -66,7 +68,11 @@ def trust_for_tls(database: Path, ca_bundle: Path) -> None:
     as a CA for TLS servers. Nothing else: no e-mail or code-signing trust, no private keys."""
     ders = certificates(ca_bundle)
     database.mkdir(parents=True, exist_ok=True)
-    nss = _library()
+    with _NSS:
+        _trust(_library(), database, ders, ca_bundle)
+
+
+def _trust(nss: ctypes.CDLL, database: Path, ders: list[bytes], ca_bundle: Path) -> None:
     if nss.NSS_InitReadWrite(f"sql:{database}".encode()) != 0:
         raise NssError(f"cannot create the NSS database in {database}")
     slot = nss.PK11_GetInternalKeySlot()

@@ -392,6 +392,27 @@ def failures(load: PageLoad) -> str:
     return "; ".join(parts)
 
 
+def home_page_problem(load: PageLoad, title_expected: str | None) -> str | None:
+    """One line: why the portal home page did not load completely (it did not arrive, a request answered ≥ 500, an
+    uncaught script error, not the portal's title), else None."""
+    problem = not_loaded("the portal home page", load)
+    if problem:
+        return problem
+    problems = []
+    if load.server_errors:
+        problems.append(f"{len(load.server_errors)} request(s) answered ≥ 500 while it loaded: "
+                        f"{describe_answers(load, load.server_errors)} — check {PORTAL_LOG}")
+    if load.page_errors:
+        problems.append(f"uncaught script error(s): {load.short('; '.join(load.page_errors[:3]))} — a stale or "
+                        "mixed script bundle after the upgrade: recycle the KeyfactorPortal application pool, clear "
+                        f"the browser cache and check {PORTAL_LOG}")
+    if title_expected:
+        problems.append(f"its title is {load.title!r}, not one containing {title_expected} — something other than "
+                        "the portal answers there (the IIS default site?): check [command] portal_path, or set "
+                        "[portal] texts.home_title")
+    return f"the portal home page {load.url} loaded with problems: " + "; ".join(problems) if problems else None
+
+
 def not_loaded(what: str, load: PageLoad) -> str | None:
     """"<what> did not load: <problem> — <likely fix>" when the page itself did not arrive, else None."""
     problem = load.document_problem()

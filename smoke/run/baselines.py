@@ -172,13 +172,9 @@ class Baselines:
         command = self.settings.command
         bundle = str(command.ca_bundle) if command.ca_bundle else None
         if key == SIGN_IN:
-            applications = {self.settings.command.api_path: "/Status/Endpoints",
-                            self.settings.command.portal_path: "/", **site.APPLICATIONS}
-            extra = self.settings.baseline.applications if self.settings.baseline else []
-            applications.update({path: "/" for path in extra})
             return {path: {"SignInMethods": site.sign_in_methods(command.url + path + probe, bundle or True,
                                                                   command.timeout_s)}
-                    for path, probe in sorted(applications.items())}
+                    for path, probe in site.applications(self.settings).items()}
         if key == TLS:
             host = urlsplit(command.url).hostname or ""
             return {host: site.site_certificate(command.url, bundle, command.timeout_s)}

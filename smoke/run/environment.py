@@ -16,6 +16,7 @@ from smoke.database.section import DatabaseSection
 from smoke.ground import evidence, settings
 from smoke.ground.errors import ConfigError
 from smoke.ground.sections import AuthSection, CommandSection, PathValue, Section
+from smoke.keyfactor.nodes import check_nodes
 from smoke.keyfactor.sections import ConfigReviewSection, EnrollmentSection, OperationsSection, OrchestratorsSection
 from smoke.logscan.section import LogsSection
 from smoke.portal.sections import PortalSection, ReportsSection
@@ -29,6 +30,7 @@ class SandboxSection(Section):
     configuration: Literal["default", "large"] | None = None  # python -m sandbox --configuration (large: bench/)
     uo_platform: Literal[1, 7] | None = None  # the AgentPlatform of its Universal Orchestrators (--uo-platform)
     total_count: Literal["sent", "absent", "high", "low"] | None = None  # its X-Total-Count header (--total-count)
+    nodes: Annotated[int, Field(ge=1, le=16)] | None = None  # web servers behind its name (--nodes)
 
 
 class Settings(Section):
@@ -126,4 +128,9 @@ def _anchor_paths(environment: Settings, base: Path) -> Settings:
         problem = path and settings.file_problem(path)
         if problem and problem != "does not exist":
             raise ConfigError(f"{environment.path}: [auth] {key} {path} {problem} — name the file itself")
+    if command.nodes:
+        try:
+            check_nodes(command.nodes, command.url)
+        except ConfigError as exc:
+            raise ConfigError(f"{environment.path}: {exc}") from None
     return environment

@@ -28,7 +28,7 @@ OPTIONS = pytest.StashKey[options.Options]()
 ENV_REPORTS = pytest.StashKey[tuple[Path, str | None]]()
 # Loaded with this plugin rather than from conftest.py: pytest reads conftest.py only after the command line when
 # that names a path outside the project (--baseline-file /elsewhere/A.json), and --baseline-file must be known.
-pytest_plugins = ["smoke.run.baselines"]
+pytest_plugins = ["smoke.run.baselines", "smoke.run.nodes"]
 SANDBOX = pytest.StashKey[launcher.EmbeddedSandbox]()
 REPORT = pytest.StashKey[RunReport]()
 SERVER_DOWN = pytest.StashKey[SmokeError]()
@@ -37,7 +37,7 @@ ATTACH = pytest.StashKey[attach.Plan | None]()
 SERVER_MARKERS = {"api", "enrollment", "portal", "dashboard", "reports", "orchestrators", "config", "carried_over",
                   "operations"}
 # [sandbox] keys handed to `python -m sandbox` as options of the same name.
-SANDBOX_OPTIONS = ("uo_platform", "total_count", "configuration")
+SANDBOX_OPTIONS = ("uo_platform", "total_count", "configuration", "nodes")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-version", metavar="X.Y.Z",
                     help="with --env sandbox: the Command version the sandbox reports, e.g. 10.1.4 to play the "
                          "server before the upgrade (with --baseline)")
+    group.addoption("--sandbox-nodes", type=int, metavar="N",
+                    help="with --env sandbox: N web servers behind its name, on 127.0.0.1 … 127.0.0.N (the "
+                         "environment lists them as [command] nodes)")
     group.addoption("--read-only", action="store_true", help="skip every check that writes to the server")
     group.addoption("--ticket", metavar="CHG…", help="the change ticket: in the report's file name, its executor "
                                                       "and the summary")
@@ -156,9 +159,10 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
     faults = config.getoption("--sandbox-fault")
     layout = config.getoption("--sandbox-portal")
     version = config.getoption("--sandbox-version")
+    nodes = config.getoption("--sandbox-nodes")
     if "sandbox" not in raw:
         for given, option in ((faults, "--sandbox-fault"), (layout, "--sandbox-portal"),
-                              (version, "--sandbox-version")):
+                              (version, "--sandbox-version"), (nodes, "--sandbox-nodes")):
             if given:
                 raise ConfigError(f"{option} needs the embedded sandbox, but {path} has no [sandbox] section "
                                   "— use --env sandbox")
@@ -172,6 +176,8 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
         options["portal"] = layout
     if version:
         options["version"] = version
+    if nodes is not None:
+        options["nodes"] = nodes
     if not config.getoption(portal_map.OPTION):  # a map is not a run: it writes nothing under reports/
         # What the server keeps from one start to the next, beside the environment's reports and baselines.
         options["home"] = launcher.home_for(Path(config.getoption("--report-dir")), name).resolve()
