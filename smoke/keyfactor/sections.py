@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
@@ -143,15 +142,9 @@ class OperationsSection(Section):
     @field_validator("since")
     @classmethod
     def _since(cls, since: str | None) -> str | None:
-        from smoke.logscan import LogScanError, parse_since
+        from smoke.logscan import checked_since
 
-        if since is not None:
-            try:
-                parse_since(since, dt.datetime(2000, 1, 1))
-            except LogScanError as exc:
-                raise ValueError(str(exc).removeprefix("logs: ").replace("--since or [logs] since",
-                                                                          "[operations] since")) from None
-        return since
+        return checked_since(since, "[operations] since")
 
     @field_validator("zoneless_times")
     @classmethod

@@ -17,7 +17,7 @@ LogScanError (a SmokeError) whose str() is one line naming the cause and the fix
 command line: `python -m smoke.logscan PATH... [--since WHEN] [--until WHEN] [--timezone TZ] [--json]`.
 """
 
-from .clock import LOCAL, LogClock, Window, parse_since
+from .clock import LOCAL, LogClock, Window, checked_since, parse_since
 from .errors import BadWaiverError, BadWindowError, LogPathError, LogScanError
 from .files import DEFAULT_GLOBS, discover
 from .freshness import newest_entry_time, newest_entry_times
@@ -50,6 +50,7 @@ __all__ = [
     "newest_entry_time",
     "newest_entry_times",
     "parse_header",
+    "checked_since",
     "parse_since",
     "read_excerpt",
     "resolve_window",

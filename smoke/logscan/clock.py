@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from smoke.ground import durations
 
-from .errors import BadWindowError
+from .errors import BadWindowError, LogScanError
 
 _OFFSET_RE = re.compile(r"([+-])(\d\d):?(\d\d)")
 MAX_WINDOW = timedelta(days=365)  # a duration back from now: logs older than a year are no upgrade's business
@@ -70,6 +70,16 @@ def _bad_timezone(text: str) -> BadWindowError:
         f"logs: timezone {text!r} is not 'local', 'UTC', an offset like '+02:00' or a known zone name"
         " — fix --timezone or [logs] timezone"
     )
+
+
+def checked_since(since: str | None, setting: str) -> str | None:
+    """A `since` setting as written, or ValueError (for the section models) naming `setting`, e.g. "[logs] since"."""
+    if since is not None:
+        try:
+            parse_since(since, datetime(2000, 1, 1))
+        except LogScanError as exc:
+            raise ValueError(str(exc).removeprefix("logs: ").replace("--since or [logs] since", setting)) from None
+    return since
 
 
 def parse_since(text: str, now: datetime, clock: LogClock = LOCAL, *, what: str = "since") -> datetime:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from smoke.ground.sections import Section, Waiver
-from smoke.logscan.clock import LogClock, parse_since
+from smoke.logscan.clock import LogClock, checked_since
 from smoke.logscan.errors import LogScanError
 
 
@@ -41,12 +40,7 @@ class LogsSection(Section):
     @field_validator("since")
     @classmethod
     def _since(cls, since: str | None) -> str | None:
-        if since is not None:
-            try:
-                parse_since(since, dt.datetime(2000, 1, 1))
-            except LogScanError as exc:
-                raise ValueError(str(exc).removeprefix("logs: ")) from None
-        return since
+        return checked_since(since, "--since or [logs] since")
 
     @field_validator("timezone")
     @classmethod
