@@ -1,0 +1,117 @@
+"""The scan's findings on both bench corpora, pinned: small deterministic copies of the repetitive and the dense
+corpus (bench/log_corpora.py) are written again, scanned over their whole span and over a window cut through
+them, and every finding — counts, levels, signatures, messages, first/last times, files, excerpts, waivers, byte
+ranges — must equal tests/data/logscan-findings.json, recorded with the scanner as it was before it was made
+faster. Regenerate it only when a change of findings is intended:
+
+    .venv/bin/python -m tests.test_logscan_findings --write
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.log_corpora import START, write_dense, write_repetitive
+from smoke.logscan import ScanResult, Waiver, Window, scan
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "logscan-findings.json"
+TODAY = date(2026, 12, 1)
+WAIVERS = [
+    Waiver(r"UpgradePlan .*Module1\d", "CHG-1: known, fixed by the next upgrade", date(2026, 12, 31)),
+    Waiver(r"AgentService .*not found", "CHG-2: stores being moved", date(2026, 11, 30)),  # expired
+    Waiver(r"Enrollment failed .*Access is denied", "CHG-3: permissions being granted"),
+]
+
+
+def corpora(folder: Path) -> dict[str, tuple[Path, Window, Window]]:
+    """Each corpus's folder, a window over all of it, and one that cuts through it (entries, files)."""
+    repetitive = folder / "repetitive"
+    repetitive.mkdir()
+    rep = write_repetitive(repetitive / "Command_Portal_Log.txt", 2 * 1024 * 1024)
+    dense = folder / "dense"
+    (dense / "archives").mkdir(parents=True)
+    old = write_dense(dense / "archives" / "Command_Portal_Log.1.txt", 768 * 1024, seed=3)
+    new = write_dense(dense / "Command_Portal_Log.txt", 768 * 1024, seed=5, start=old.last + timedelta(seconds=1))
+    return {
+        "repetitive": (
+            repetitive,
+            Window(rep.first - timedelta(seconds=1)),
+            Window(START + (rep.last - START) * 0.37, START + (rep.last - START) * 0.71),
+        ),
+        "dense": (
+            dense,
+            Window(old.first - timedelta(seconds=1)),
+            Window(START + (old.last - START) * 0.5, new.first + (new.last - new.first) * 0.5),
+        ),
+    }
+
+
+def findings(result: ScanResult, root: Path) -> dict[str, Any]:
+    """The result as JSON data, file paths relative to the corpus folder."""
+
+    def relative(path: str) -> str:
+        return Path(path).relative_to(root).as_posix()
+
+    data = result.to_dict()
+    for scanned in data["files"]:
+        scanned["path"] = relative(scanned["path"])
+    for group in data["groups"] + data["waived"]:
+        group["files"] = [relative(path) for path in group["files"]]
+    return data
+
+
+def all_findings(folder: Path, **options: Any) -> dict[str, Any]:
+    found = {}
+    for name, (root, full, cut) in corpora(folder).items():
+        for span, window in (("full", full), ("cut", cut)):
+            found[f"{name} {span}"] = findings(scan([root], window, waivers=WAIVERS, today=TODAY, **options), root)
+    return found
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict[str, Any]:
+    return json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_the_findings_on_both_corpora_are_the_recorded_ones(tmp_path: Path, golden: dict[str, Any]) -> None:
+    found = all_findings(tmp_path)
+    assert found.keys() == golden.keys()
+    for key in golden:
+        assert found[key] == golden[key], key
+
+
+def test_the_golden_findings_cover_what_the_corpora_are_for(golden: dict[str, Any]) -> None:
+    dense = golden["dense full"]
+    messages = [group["message"] for group in dense["groups"]]
+    assert len(messages) > 100 and len(set(messages)) == len(messages)
+    assert {group["level"] for group in dense["groups"]} == {"Error", "Fatal"}
+    assert any("\ufffd" in message for message in messages)  # undecodable bytes, replaced
+    assert dense["waived"] and dense["expired_waivers"] and any(g["expired_waiver"] for g in dense["groups"])
+    assert {scanned["path"] for scanned in dense["files"]} == {"Command_Portal_Log.txt", "archives/Command_Portal_Log.1.txt"}
+    cut = golden["dense cut"]
+    assert 0 < sum(g["count"] for g in cut["groups"]) < sum(g["count"] for g in dense["groups"])
+    assert golden["repetitive full"]["groups"] and golden["repetitive cut"]["groups"]
+
+
+@pytest.mark.parametrize("options", [{"chunk_size": 7_777}, {"seek": False}], ids=["small chunks", "no seek"])
+def test_the_findings_do_not_depend_on_chunks_or_seeking(
+    tmp_path: Path, golden: dict[str, Any], options: dict[str, Any]
+) -> None:
+    found = all_findings(tmp_path, **options)
+    for key in golden:
+        for part in ("groups", "waived", "summary"):
+            assert found[key][part] == golden[key][part], (key, part)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        GOLDEN.write_text(json.dumps(all_findings(Path(folder)), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {GOLDEN}")
