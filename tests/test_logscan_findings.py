@@ -10,6 +10,8 @@ faster. Regenerate it only when a change of findings is intended:
 from __future__ import annotations
 
 import json
+import random
+import re
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 
 from bench.log_corpora import START, write_dense, write_repetitive
-from smoke.logscan import ScanResult, Waiver, Window, scan
+from smoke.logscan import ScanResult, Waiver, Window, scan, signature
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "logscan-findings.json"
 TODAY = date(2026, 12, 1)
@@ -108,6 +110,43 @@ def test_the_findings_do_not_depend_on_chunks_or_seeking(
     for key in golden:
         for part in ("groups", "waived", "summary"):
             assert found[key][part] == golden[key][part], (key, part)
+
+
+# The signature as it was defined before it was made faster: ten passes over every message.
+PLAIN_NORMALISERS = [
+    (re.compile(r"'[^']*'"), "'<s>'"),
+    (re.compile(r'"[^"]*"'), '"<s>"'),
+    (re.compile(r"\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b"), "<guid>"),
+    (re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+"), "<url>"),
+    (re.compile(r"(?:\b[A-Za-z]:|\\\\[^\\\s]+)\\[^\s'\"]*"), "<path>"),
+    (re.compile(r"(?<![\w.])/(?:[^\s/'\"]+/)+[^\s'\"]*"), "<path>"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
+    (re.compile(r"(?<![A-Za-z_\d])\d+(?:[.:,]\d+)*"), "<n>"),
+    (re.compile(r"\s+"), " "),
+]
+
+
+def plain_signature(message: str) -> str:
+    for pattern, replacement in PLAIN_NORMALISERS:
+        message = pattern.sub(replacement, message)
+    return message.strip()[:300]
+
+
+def tricky_messages(count: int) -> list[str]:
+    """Random strings of the characters the normalisers care about: hex, digits (also non-ASCII ones), quotes,
+    slashes, backslashes, dashes, dots, colons, "0x", "://", underscores, odd whitespace."""
+    rnd = random.Random(17)
+    pieces = list("0123456789abcdefABCDEFxgz_-./\\:,'\" \t") + ["0x", "://", "\u0663", "C:\\", "\\\\"]
+    pieces += ["\u00a0", "\r\n", "\x1c", "\u3000"]  # whitespace to str.split() and to \s alike
+    pieces += ["deadbeef", "12345678", "3f2a1c9e-0000-4d2b-9c1e-0a1b2c3d4e5f", "http://a/b", "/opt/x/y", "X509"]
+    return ["".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 40))) for _ in range(count)]
+
+
+def test_the_signature_is_the_one_of_the_ten_plain_passes(golden: dict[str, Any]) -> None:
+    messages = [group["message"] for found in golden.values() for group in found["groups"] + found["waived"]]
+    for message in messages + tricky_messages(20_000):
+        assert signature(message) == plain_signature(message), repr(message)
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:

@@ -12,6 +12,7 @@ input never raises; only what is reported is decoded, with errors="replace".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -20,6 +21,7 @@ from .errors import LogScanError
 BOM = b"\xef\xbb\xbf"
 LEVELS = ("Trace", "Debug", "Info", "Warn", "Error", "Fatal")
 SEVERITY = {name: rank for rank, name in enumerate(LEVELS)}
+SEVERITY_BYTES = {name.encode("ascii"): rank for name, rank in SEVERITY.items()}
 
 _TIMESTAMP = rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,7})?"
 # Optional BOM, so the first line of a file needs no special case.
@@ -40,6 +42,13 @@ class Header(NamedTuple):
 
 def parse_timestamp(raw: bytes) -> datetime | None:
     """`2022-12-07 10:19:07.5078` -> datetime (fraction cut to microseconds); None if not a real date."""
+    # fromisoformat is the fast path; an hour of 24 it reads as the next midnight on newer Pythons, and a
+    # fraction of 7 digits it refuses on some: those go the slow way.
+    if raw[11:13] != b"24":
+        try:
+            return datetime.fromisoformat(raw.decode("ascii"))
+        except ValueError:
+            pass
     try:
         fraction = raw[20:27]
         return datetime(
@@ -78,38 +87,51 @@ def holds_entries(head: bytes) -> bool:
     return any(parse_header(line) is not None for line in lines)
 
 
-def level_tags(levels: tuple[str, ...]) -> re.Pattern[bytes]:
-    """The bytes regex that finds candidate lines: the `[` of `[Error]` or `[Fatal]` anywhere in a chunk."""
+def check_levels(levels: Sequence[str]) -> tuple[str, ...]:
+    """The level names, refused in one line unless each is a plain word like Error."""
     for level in levels:
         if not re.fullmatch(r"[A-Za-z]+", level):
             raise LogScanError(
                 f"logs: {level!r} is not a level name like {', '.join(LEVELS)} — fix --level / [logs] levels"
             )
-    alternatives = b"|".join(re.escape(level.encode("ascii")) for level in levels)
-    # Every line has a "[", so the test per "[" must be cheap: in CPython's sre a bare lookahead
-    # measured ~20% faster than consuming "Error]". The caller checks the whole header anyway.
-    return re.compile(rb"\[(?=" + alternatives + rb")")
+    return tuple(levels)
 
 
-_NORMALISERS = [
-    (re.compile(r"'[^']*'"), "'<s>'"),
-    (re.compile(r'"[^"]*"'), '"<s>"'),
-    (re.compile(r"\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b"), "<guid>"),
-    (re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+"), "<url>"),
-    (re.compile(r"(?:\b[A-Za-z]:|\\\\[^\\\s]+)\\[^\s'\"]*"), "<path>"),
-    (re.compile(r"(?<![\w.])/(?:[^\s/'\"]+/)+[^\s'\"]*"), "<path>"),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+def _has_digit(message: str, _search: Callable[[str], object] = re.compile(r"\d").search) -> bool:
+    return _search(message) is not None
+
+
+def _long_hex(match: re.Match[str]) -> str:
+    run = match.group()
+    return run if run.isdigit() or run.isalpha() else "<hex>"  # mixes digits and letters: a thumbprint
+
+
+# (needs, pattern, replacement) in order: `needs` tells from the message whether the pattern can match at all, so
+# most passes are skipped. Patterns that would begin with \b or a lookbehind begin with a character class instead,
+# the lookbehind after it (same matches): CPython's sre then skips ahead to candidates instead of trying each place.
+_NORMALISERS: list[tuple[Callable[[str], bool], re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    (lambda m: "'" in m, re.compile(r"'[^']*'"), "'<s>'"),
+    (lambda m: '"' in m, re.compile(r'"[^"]*"'), '"<s>"'),
+    (
+        lambda m: m.count("-") >= 4,
+        re.compile(r"[0-9a-fA-F](?<!\w[0-9a-fA-F])[0-9a-fA-F]{7}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?!\w)"),
+        "<guid>",
+    ),
+    (lambda m: "://" in m, re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+"), "<url>"),
+    (lambda m: "\\" in m, re.compile(r"(?:\b[A-Za-z]:|\\\\[^\\\s]+)\\[^\s'\"]*"), "<path>"),
+    (lambda m: m.count("/") >= 2, re.compile(r"(?<![\w.])/(?:[^\s/'\"]+/)+[^\s'\"]*"), "<path>"),
+    (lambda m: "0x" in m, re.compile(r"0x(?<!\w0x)[0-9a-fA-F]+\b"), "<hex>"),
     # Thumbprints, serial numbers: long hex runs that mix digits and letters.
-    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
+    (_has_digit, re.compile(r"[0-9a-fA-F](?<!\w[0-9a-fA-F])[0-9a-fA-F]{7,}(?!\w)"), _long_hex),
     # Numbers, also dotted/colon-separated (IPs, times, versions), unless glued to a name (X509, Module2).
-    (re.compile(r"(?<![A-Za-z_\d])\d+(?:[.:,]\d+)*"), "<n>"),
-    (re.compile(r"\s+"), " "),
+    (_has_digit, re.compile(r"\d(?<![A-Za-z_\d]\d)\d*(?:[.:,]\d+)*"), "<n>"),
 ]
 SIGNATURE_CHARS = 300
 
 
 def signature(message: str) -> str:
     """The message with its variable parts replaced, so the same error groups together."""
-    for pattern, replacement in _NORMALISERS:
-        message = pattern.sub(replacement, message)
-    return message.strip()[:SIGNATURE_CHARS]
+    for needs, pattern, replacement in _NORMALISERS:
+        if needs(message):
+            message = pattern.sub(replacement, message)
+    return " ".join(message.split())[:SIGNATURE_CHARS]  # whitespace runs as one space, none at either end

@@ -15,7 +15,9 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from .clock import LOCAL, LogClock, Window
@@ -25,15 +27,16 @@ from .nlog import (
     BOM,
     HEADER_RE,
     LEVEL_GROUP,
-    SEVERITY,
+    SEVERITY_BYTES,
+    check_levels,
     decode,
     holds_entries,
-    level_tags,
     line_time,
     parse_timestamp,
     signature,
 )
 from .results import FileScan, FindingGroup, ScanResult, Waiver
+from .search import Buffer, Finder, tag_finder
 from .seek import seek_time
 
 DEFAULT_LEVELS = ("Error", "Fatal")
@@ -48,7 +51,6 @@ NOT_A_LOG = "no NLog entries"
 EXCERPT_LINES = 30
 EXCERPT_CHARS = 4000
 
-Buffer = bytes | bytearray
 _Collect = Callable[[int, "re.Match[bytes]"], None]  # (file offset of the entry, its header)
 
 
@@ -75,8 +77,9 @@ def scan(
     today = today or date.today()
     active = [waiver for waiver in waivers if not waiver.expired(today)]
     expired = [waiver for waiver in waivers if waiver.expired(today)]
-    tags = level_tags(tuple(levels))  # validates the level names
-    groups = _Groups(active, levels)
+    levels = check_levels(levels)
+    tags = tag_finder(levels)
+    groups = _Groups(active, levels, window)
     oldest_mtime = _instant(clock, _shift(window.start, -MTIME_SLACK)) if seek else None
 
     files = discover(paths, globs)
@@ -108,7 +111,7 @@ def _instant(clock: LogClock, naive: datetime) -> float | None:
 def _scan_file(
     path: Path,
     window: Window,
-    tags: re.Pattern[bytes],
+    tags: Finder,
     groups: _Groups,
     oldest_mtime: float | None,
     seek: bool,
@@ -129,11 +132,9 @@ def _scan_file(
                     end = seek_time(f, size, _shift(window.end, SEEK_SLACK + timedelta(microseconds=1)), start)
             result = FileScan(path, size, start, end)
 
-            def collect(offset: int, header: re.Match[bytes]) -> None:
-                if groups.add(path, offset, header, window):
-                    result.entries += 1
-
-            _search(f, start, end, tags, collect, chunk_size)
+            before = groups.entries
+            _search(f, start, end, tags, partial(groups.add, path), chunk_size)
+            result.entries = groups.entries - before
             return result
     except FileNotFoundError:
         return FileScan(path, 0, skipped="vanished while scanning (rotated?)")
@@ -141,19 +142,17 @@ def _scan_file(
         raise LogPathError.unreadable(path, exc) from None
 
 
-def _search(
-    f: io.BufferedReader, start: int, end: int, tags: re.Pattern[bytes], collect: _Collect, chunk_size: int
-) -> None:
-    """Hand the header of every entry in [start, end) whose level tag the `tags` regex finds to `collect`,
-    without splitting lines: a line cut by a chunk boundary is completed from the next chunk (`carry`)."""
+def _search(f: io.BufferedReader, start: int, end: int, tags: Finder, collect: _Collect, chunk_size: int) -> None:
+    """Hand the header of every entry in [start, end) whose level tag `tags` finds to `collect`, without
+    splitting lines: a line cut by a chunk boundary is completed from the next chunk (`carry`)."""
+    match_header = HEADER_RE.match
 
     def find(buf: Buffer, lo: int, hi: int, offset: int) -> None:
-        for match in tags.finditer(buf, lo, hi):
-            tag = match.start()
+        for tag in tags(buf, lo, hi):
             line = buf.rfind(b"\n", lo, tag) + 1 or lo
             if buf.find(b"] - ", line, tag) >= 0:
                 continue  # quoted in a message: a "] - " before it closes the real level (cheap pre-check)
-            header = HEADER_RE.match(buf, line, hi)
+            header = match_header(buf, line, hi)
             if header is not None and header.start(LEVEL_GROUP) == tag + 1:  # the level, not a quote
                 collect(offset + line, header)
 
@@ -214,63 +213,120 @@ def _fill(f: io.BufferedReader, buffer: bytearray, size: int) -> int:
     return filled
 
 
-class _Groups:
-    """Accumulates entries into groups keyed by (waiver, logger, signature)."""
+@dataclass
+class _Same:
+    """Entries with the same logger and message bytes: counted in the scan loop, normalised once at a flush.
+    `*_seq` number entries in the order they were found, so that ties go the way one pass would take them."""
 
-    def __init__(self, waivers: list[Waiver], levels: Sequence[str]) -> None:
+    first: datetime
+    last: datetime
+    level: bytes  # the most severe, the first found among equals
+    level_seq: int
+    first_seq: int  # the first entry found at `first`
+    first_at: tuple[Path, int]
+    files: list[Path]
+    count: int = 1
+
+
+@dataclass
+class _Group:
+    found: FindingGroup
+    level_seq: int
+    first_seq: int
+    first_at: tuple[Path, int]
+    file_set: set[Path] = field(default_factory=set)
+
+
+class _Groups:
+    """Accumulates entries into groups keyed by (waiver, logger, signature): per entry only a dict keyed by the
+    raw (logger, message) bytes is touched; decoding, waiver matching and the signature are done once per
+    distinct message when that dict is flushed into the groups (at the end, or when it holds RAW_LIMIT)."""
+
+    RAW_LIMIT = 10_000
+    KNOWN_LIMIT = 10_000
+
+    def __init__(self, waivers: list[Waiver], levels: Sequence[str], window: Window) -> None:
         self.waivers = waivers
         self.levels = {level.encode("ascii") for level in levels}
-        self.groups: dict[tuple[int, str, str], FindingGroup] = {}
-        self.first_at: dict[tuple[int, str, str], tuple[Path, int]] = {}
+        self.start, self.end = window.start, window.end
+        self.entries = 0  # also the sequence number of the last entry counted
+        self.raw: dict[tuple[bytes, bytes], _Same] = {}
+        self.groups: dict[tuple[int, str, str], _Group] = {}
         # Decoding, waiver matching and normalising once per distinct (logger, message): errors repeat.
         self.known: dict[tuple[bytes, bytes], tuple[str, str, int, str]] = {}
 
-    def add(self, path: Path, offset: int, header: re.Match[bytes], window: Window) -> bool:
+    def add(self, path: Path, offset: int, header: re.Match[bytes]) -> None:
         """Count the entry if its level is one of ours and its time is inside the window."""
-        if header.group(LEVEL_GROUP) not in self.levels:
-            return False
+        level = header.group(LEVEL_GROUP)
+        if level not in self.levels:
+            return
         time = parse_timestamp(header.group(1))
-        if time is None or time not in window:
-            return False
-        raw = (header.group(3), header.group(5))
-        known = self.known.get(raw)
+        if time is None or time < self.start or (self.end is not None and time > self.end):
+            return
+        self.entries += 1
+        key = (header.group(3), header.group(5))
+        same = self.raw.get(key)
+        if same is None:
+            self.raw[key] = _Same(time, time, level, self.entries, self.entries, (path, offset), [path])
+            if len(self.raw) >= self.RAW_LIMIT:
+                self.flush()
+            return
+        same.count += 1
+        if time < same.first:
+            same.first, same.first_seq, same.first_at = time, self.entries, (path, offset)
+        elif time > same.last:
+            same.last = time
+        if level != same.level and SEVERITY_BYTES.get(level, -1) > SEVERITY_BYTES.get(same.level, -1):
+            same.level, same.level_seq = level, self.entries
+        if path is not same.files[-1] and path not in same.files:
+            same.files.append(path)
+
+    def flush(self) -> None:
+        """Merge the raw groups into the groups, in the order each was first found."""
+        for key, same in self.raw.items():
+            logger, message, waiver, sig = self._describe(key)
+            group_key = (waiver, logger, sig)
+            group = self.groups.get(group_key)
+            if group is None:
+                found = FindingGroup(logger, sig, decode(same.level), message, same.count, same.first, same.last, [])
+                self.groups[group_key] = _Group(found, same.level_seq, same.first_seq, same.first_at, set(same.files))
+                continue
+            found = group.found
+            found.count += same.count
+            rank, current = SEVERITY_BYTES.get(same.level, -1), SEVERITY_BYTES.get(found.level.encode(), -1)
+            if rank > current or (rank == current and same.level_seq < group.level_seq):
+                found.level, group.level_seq = decode(same.level), same.level_seq
+            if (same.first, same.first_seq) < (found.first, group.first_seq):
+                found.first, found.message = same.first, message
+                group.first_seq, group.first_at = same.first_seq, same.first_at
+            found.last = max(found.last, same.last)
+            group.file_set.update(same.files)
+        self.raw.clear()
+
+    def _describe(self, key: tuple[bytes, bytes]) -> tuple[str, str, int, str]:
+        known = self.known.get(key)
         if known is None:
-            if len(self.known) >= 10_000:
+            if len(self.known) >= self.KNOWN_LIMIT:
                 self.known.clear()
-            logger, message = decode(raw[0]), decode(raw[1])
+            logger, message = decode(key[0]), decode(key[1])
             waiver = next((i for i, w in enumerate(self.waivers) if w.matches(logger, message)), -1)
-            known = self.known[raw] = (logger, message, waiver, signature(message))
-        logger, message, waiver, sig = known
-        level = decode(header.group(LEVEL_GROUP))
-        key = (waiver, logger, sig)
-        group = self.groups.get(key)
-        if group is None:
-            self.groups[key] = FindingGroup(logger, sig, level, message, 1, time, time, [path])
-            self.first_at[key] = (path, offset)
-            return True
-        group.count += 1
-        if SEVERITY.get(level, -1) > SEVERITY.get(group.level, -1):
-            group.level = level
-        if path not in group.files:
-            group.files.append(path)
-        if time < group.first:
-            group.first, group.message = time, message
-            self.first_at[key] = (path, offset)
-        group.last = max(group.last, time)
-        return True
+            known = self.known[key] = (logger, message, waiver, signature(message))
+        return known
 
     def results(self, expired: list[Waiver]) -> tuple[list[FindingGroup], list[FindingGroup]]:
+        self.flush()
         found: list[FindingGroup] = []
         waived: list[FindingGroup] = []
         for key, group in self.groups.items():
-            group.files.sort(key=order)
-            group.excerpt = read_excerpt(*self.first_at[key])
+            finding = group.found
+            finding.files = sorted(group.file_set, key=order)
+            finding.excerpt = read_excerpt(*group.first_at)
             if key[0] >= 0:
-                group.waiver = self.waivers[key[0]]
-                waived.append(group)
+                finding.waiver = self.waivers[key[0]]
+                waived.append(finding)
             else:
-                group.expired_waiver = next((w for w in expired if w.matches(group.logger, group.message)), None)
-                found.append(group)
+                finding.expired_waiver = next((w for w in expired if w.matches(finding.logger, finding.message)), None)
+                found.append(finding)
         return sorted(found, key=_rank), sorted(waived, key=_rank)
 
 
