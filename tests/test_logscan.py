@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.log_corpora import write_dense
 from smoke.logscan import (
     BadWaiverError,
     BadWindowError,
@@ -695,6 +696,26 @@ def test_the_command_line_prints_json_on_request(logs: Path) -> None:
         (UPGRADE, 1),
         (CASYNC, 1),
     ]
+
+
+def test_the_command_line_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    write_dense(tmp_path / "Command_Portal_Log.txt", 3 * 1024 * 1024)  # a report far larger than a pipe's buffer
+    with subprocess.Popen(
+        [sys.executable, "-m", "smoke.logscan", str(tmp_path), "--since", "2026-11-19"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as run:  # like `| head -1`: read one line, then close the pipe
+        assert run.stdout is not None and run.stderr is not None
+        first = run.stdout.readline()
+        run.stdout.close()
+        stderr = run.stderr.read()
+        returncode = run.wait(timeout=60)
+
+    assert first.startswith(b"window: since 2026-11-19")
+    assert stderr == b""  # no BrokenPipeError traceback, no "Exception ignored"
+    assert returncode == 1  # the findings' status still
 
 
 @pytest.mark.parametrize(

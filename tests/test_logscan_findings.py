@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,8 +21,9 @@ from typing import Any
 import pytest
 
 from bench.log_corpora import START, write_dense, write_repetitive
-from smoke.logscan import ScanResult, Waiver, Window, scan, signature
+from smoke.logscan import ScanResult, Waiver, Window, scan, search, signature
 
+ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "data" / "logscan-findings.json"
 TODAY = date(2026, 12, 1)
 WAIVERS = [
@@ -76,11 +78,24 @@ def all_findings(folder: Path, **options: Any) -> dict[str, Any]:
     return found
 
 
+@pytest.fixture(
+    params=[
+        pytest.param(name, marks=pytest.mark.skipif(name not in search.ENGINES, reason="stringzilla not installed"))
+        for name in ("stringzilla", "re")
+    ]
+)
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The search engine the scan uses: stringzilla, and the pure-Python one chosen where it cannot be imported."""
+    monkeypatch.setattr(search, "ENGINE", request.param)
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def golden() -> dict[str, Any]:
     return json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
+@pytest.mark.usefixtures("engine")
 def test_the_findings_on_both_corpora_are_the_recorded_ones(tmp_path: Path, golden: dict[str, Any]) -> None:
     found = all_findings(tmp_path)
     assert found.keys() == golden.keys()
@@ -102,6 +117,7 @@ def test_the_golden_findings_cover_what_the_corpora_are_for(golden: dict[str, An
     assert golden["repetitive full"]["groups"] and golden["repetitive cut"]["groups"]
 
 
+@pytest.mark.usefixtures("engine")
 @pytest.mark.parametrize("options", [{"chunk_size": 7_777}, {"seek": False}], ids=["small chunks", "no seek"])
 def test_the_findings_do_not_depend_on_chunks_or_seeking(
     tmp_path: Path, golden: dict[str, Any], options: dict[str, Any]
@@ -110,6 +126,22 @@ def test_the_findings_do_not_depend_on_chunks_or_seeking(
     for key in golden:
         for part in ("groups", "waived", "summary"):
             assert found[key][part] == golden[key][part], (key, part)
+
+
+def test_without_stringzilla_the_scan_searches_with_re_by_itself(tmp_path: Path) -> None:
+    write_dense(tmp_path / "Command_Portal_Log.txt", 256 * 1024)
+    program = (
+        "import sys; sys.modules['stringzilla'] = None  # as on a platform without its wheel: the import fails\n"
+        "from datetime import datetime\n"
+        "from smoke.logscan import scan, search\n"
+        f"print(search.ENGINE, scan([{str(tmp_path)!r}], datetime(2026, 11, 19)).entries)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    assert run.stderr == ""
+    engine, entries = run.stdout.split()
+    assert engine == "re" and int(entries) > 20
+    assert int(entries) == scan([tmp_path], START - timedelta(days=1)).entries
 
 
 # The signature as it was defined before it was made faster: ten passes over every message.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -84,5 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LogScanError, _UsageError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result.format_text())
-    return 0 if result.clean else 1
+    status = 0 if result.clean else 1
+    try:
+        print(json.dumps(result.to_dict(), indent=2) if args.json else result.format_text(), flush=True)
+    except BrokenPipeError:  # `| head` closed the pipe: the reader has what it wanted
+        # As the Python docs advise: point stdout at devnull so that the flush at exit raises nothing either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return status
