@@ -1,122 +1,98 @@
 """Benchmark of the NLog scanner against `LC_ALL=C grep -c '\\[Error\\]'` (not a test).
 
-    .venv/bin/python bench/bench_logscan.py [--size-mb 1024] [--rounds 5] [--dir /tmp]   (from the project root)
+    .venv/bin/python -m bench.bench_logscan [--size-mb 1024] [--rounds 5] [--dir /tmp] [--keep DIR] [--engine re]
 
-Writes an NLog corpus (BOM, CRLF, multi-line errors, "[Error]" quoted in Info messages) into a temporary
-folder, deleted afterwards, then times in interleaved rounds, page cache warm:
-  grep   LC_ALL=C grep -c '\\[Error\\]' FILE  (the baseline: one pass, counting lines)
+(from the project root: `-m` imports this checkout's smoke/, not whichever the virtualenv was installed from).
+Writes the two corpora of bench/log_corpora.py — the repetitive one (three error messages repeating) and the
+dense one (an Error every ~100 lines, no two messages alike) — into a temporary folder (or --keep DIR, where
+they are reused by the next run), then times in interleaved rounds, page cache warm, per corpus:
+  grep   LC_ALL=C grep -c '\\[Error\\]' FILE, its output into a pipe (GNU grep writing to /dev/null stops
+         at the first match)
   full   scan() with a window covering the whole file
   1%     scan() with a window covering the last 1% of the file
-Targets: full <= 1.0x grep; 1% window <= 0.1x grep's full pass. The machine may be shared, so wall-clock
-figures are given as the best and the median of the rounds, and CPU time (this process's threads, and
-grep as a child) as the best: it does not count other work on the machine.
+and the peak memory (RSS) of a fresh process running the full scan. Ratios are of medians; the 1% window is
+divided by grep's full pass less grep's start-up (grep on an empty file). CPU time (this process's threads,
+and grep as a child) is given too: it is disturbed less by other work on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
-import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from smoke.logscan import ScanResult, Window, scan
+from bench.log_corpora import Corpus, write_dense, write_repetitive
+from smoke.logscan import Window, scan, search
 
 if sys.platform != "win32":
     import resource
 
-LOGGERS = [
-    ("CSS.CMS.Core.Timer.Jobs.CASyncJob", "Synchronizing CA {n} (corp-ca{n}.example.com\\Issuing CA {n})"),
-    ("Keyfactor.Web.API.Controllers.CertificatesController", "GET /KeyfactorAPI/Certificates?pq.pageReturned={n} 200"),
-    ("CSS.CMS.Data.Repositories.CertificateRepository", "Loaded {n} certificates for collection {n} in {n} ms"),
-    ("Keyfactor.Orchestrators.Services.AgentService", "Agent 3f2a1c9e-{n:04d}-4d2b-9c1e-0a1b2c3d4e5f checked in"),
-    ("CSS.CMS.Workflow.Engine.WorkflowInstance", "Step {n} of workflow {n} completed"),
-]
-LEVELS = ["Trace", "Debug", "Debug", "Info", "Info", "Info", "Info", "Warn"]
-ERRORS = [
-    (
-        "Keyfactor.Sql.Management.Upgrade.UpgradePlan",
-        "Failed to run upgrade module Module{m}.sql: Execution Timeout Expired.",
-    ),
-    ("CSS.CMS.Core.Timer.Jobs.CASyncJob", "Unable to connect to CA 'corp-ca{n}.example.com\\Issuing CA' (0x800706BA)"),
-    (
-        "Keyfactor.Web.API.Controllers.EnrollmentController",
-        "Enrollment failed for request {n}: The RPC server is unavailable.",
-    ),
-]
-TRACE = "".join(f"   at CSS.CMS.Data.Layer{i}.Invoke(Int32 id)\r\n" for i in range(6))
-ERROR_EVERY = 400  # entries
-FATAL_EVERY = 40_000  # a multiple of ERROR_EVERY
-QUOTED_EVERY = 1_000  # an Info entry that quotes "[Error]" in its message: found by grep, not an error
-QUOTED = "Step {n} completed; the previous attempt logged [Error] - retried"
+ROOT = Path(__file__).resolve().parents[1]
+WRITERS: dict[str, Callable[[Path, int], Corpus]] = {"dense": write_dense, "repetitive": write_repetitive}
+TARGETS = {  # (corpus, run) -> the most the median may be, as a multiple of grep's
+    ("dense", "full"): 1.0,
+    ("repetitive", "full"): 0.5,
+    ("dense", "1%"): 0.05,
+    ("repetitive", "1%"): 0.05,
+}
+MEMORY_TARGET_MB = 64
 
 
-def write_corpus(path: Path, size: int, seed: int = 7) -> tuple[int, datetime, datetime, datetime]:
-    """Entries every 2-40 ms until `size` bytes. Returns (error+fatal entries, first time, the time of
-    the first entry past 99% of the bytes, last time)."""
-    rnd = random.Random(seed)
-    steps = [rnd.randrange(2_000, 40_000) for _ in range(9973)]  # microseconds between entries
-    start = datetime(2026, 11, 20)
-    elapsed, second, prefix = 0, -1, ""
-    errors, written, at_99 = 0, 0, None
-    with path.open("wb") as out:
-        out.write(b"\xef\xbb\xbf")
-        index = 0
-        while written < size:
-            batch: list[str] = []
-            for _ in range(5000):
-                index += 1
-                elapsed += steps[index % len(steps)]
-                if elapsed // 1_000_000 != second:  # strftime once a second, not once a line
-                    second = elapsed // 1_000_000
-                    prefix = f"{start + timedelta(seconds=second):%Y-%m-%d %H:%M:%S}"
-                stamp = f"{prefix}.{elapsed % 1_000_000 // 100:04d}"
-                if index % ERROR_EVERY == 0:
-                    logger, message = ERRORS[index % len(ERRORS)]
-                    level = "Fatal" if index % FATAL_EVERY == 0 else "Error"
-                    text = message.format(n=index % 97, m=index % 5)
-                    batch.append(f"{stamp} {logger} [{level}] - {text}\r\n{TRACE}")
-                    errors += 1
-                elif index % QUOTED_EVERY == 7:
-                    batch.append(
-                        f"{stamp} CSS.CMS.Workflow.Engine.WorkflowInstance [Info] - {QUOTED.format(n=index)}\r\n"
-                    )
-                else:
-                    logger, message = LOGGERS[index % len(LOGGERS)]
-                    batch.append(
-                        f"{stamp} {logger} [{LEVELS[index % len(LEVELS)]}] - {message.format(n=index % 1000)}\r\n"
-                    )
-            data = "".join(batch).encode()
-            if at_99 is None and written + len(data) >= size * 0.99:
-                at_99 = start + timedelta(microseconds=elapsed)  # end of this batch: the window is < 1%
-            out.write(data)
-            written += len(data)
-    assert at_99 is not None
-    return errors, start + timedelta(microseconds=steps[1]), at_99, start + timedelta(microseconds=elapsed)
+def corpus(folder: Path, name: str, size_mb: int) -> tuple[Path, Corpus]:
+    """The corpus file, written unless an earlier run with --keep left it (with its facts beside it)."""
+    path, facts = folder / f"{name}-{size_mb}MiB" / "Command_Portal_Log.txt", folder / f"{name}-{size_mb}MiB.json"
+    if path.exists() and facts.exists():
+        saved = json.loads(facts.read_text())
+        return path, Corpus(saved["errors"], *(datetime.fromisoformat(saved[k]) for k in ("first", "at_99", "last")))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    written = WRITERS[name](path, size_mb * 1024 * 1024)
+    print(f"{name}: written in {time.perf_counter() - started:.1f} s", flush=True)
+    facts.write_text(json.dumps({k: v if isinstance(v, int) else v.isoformat() for k, v in written._asdict().items()}))
+    return path, written
 
 
 def grep_count(path: Path) -> int:
-    run = subprocess.run(
+    run = subprocess.run(  # capture_output: into a pipe
         ["grep", "-c", r"\[Error\]", str(path)], env={**os.environ, "LC_ALL": "C"}, capture_output=True, text=True
     )
     return int(run.stdout.strip() or 0)
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process (all its threads) and of its finished children (grep). Unlike wall-clock
-    time it does not count what else runs on a shared machine."""
+    """CPU time of this process (all its threads) and of its finished children (grep)."""
     total = time.process_time()
     if sys.platform != "win32":
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         total += usage.ru_utime + usage.ru_stime
     return total
+
+
+def peak_rss_mb(path: Path | None, start: datetime, engine: str) -> float | None:
+    """Peak RSS of a fresh interpreter that imports the scanner and (given a path) scans the file in full."""
+    if sys.platform == "win32":
+        return None
+    program = (
+        "import resource, sys\n"
+        "from datetime import datetime\n"
+        "from smoke.logscan import scan, search\n"
+        f"search.ENGINE = {engine!r}\n"
+        + (f"scan([{str(path)!r}], datetime.fromisoformat({start.isoformat()!r}))\n" if path else "")
+        + "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(run.stdout) / 1024  # KiB on Linux
 
 
 def cpu_model() -> str:
@@ -129,72 +105,115 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "n/a"
+
+
+def verdict(value: float, target: float, unit: str = "x") -> str:
+    if value <= target:
+        return f"met (≤ {target:g}{unit})"
+    return f"MISSED by {value / target:.2f}x: {value:.2f}{unit} against ≤ {target:g}{unit}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size-mb", type=int, default=1024, help="corpus size in MiB (default 1024)")
+    parser.add_argument("--size-mb", type=int, default=1024, help="size of each corpus in MiB (default 1024)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     parser.add_argument("--dir", default=None, help="where to make the temporary folder (default: system temp)")
+    parser.add_argument("--keep", default=None, help="write the corpora here and reuse them on the next run")
+    parser.add_argument("--engine", choices=search.ENGINES, default=search.ENGINE, help="the scan's search engine")
     args = parser.parse_args()
     if shutil.which("grep") is None:
         print("bench: grep not found on PATH — the baseline needs GNU grep", file=sys.stderr)
         return 2
-    size = args.size_mb * 1024 * 1024
-    free = shutil.disk_usage(args.dir or tempfile.gettempdir()).free
-    if free < size * 1.2:
-        print(f"bench: {free >> 20} MiB free, {args.size_mb} MiB needed — use --size-mb or --dir", file=sys.stderr)
+    search.ENGINE = args.engine
+    where = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="logscan-bench-", dir=args.dir))
+    where.mkdir(parents=True, exist_ok=True)
+    needed = 2 * args.size_mb * 1024 * 1024 * 1.1
+    if shutil.disk_usage(where).free < needed and not args.keep:
+        print(f"bench: {needed / 2**20:.0f} MiB needed in {where} — use --size-mb or --dir", file=sys.stderr)
         return 2
+    try:
+        return measure(where, args)
+    finally:
+        if not args.keep:
+            shutil.rmtree(where, ignore_errors=True)
 
-    with tempfile.TemporaryDirectory(prefix="logscan-bench-", dir=args.dir) as folder:
-        path = Path(folder) / "Command_Portal_Log.txt"
-        started = time.perf_counter()
-        errors, first, at_99, last = write_corpus(path, size)
-        seconds = time.perf_counter() - started
-        actual = path.stat().st_size
-        print(
-            f"corpus: {actual / 2**20:.0f} MiB, {errors} error/fatal entries, {first} .. {last},"
-            f" written in {seconds:.1f} s"
-        )
+
+def measure(where: Path, args: argparse.Namespace) -> int:
+    corpora = {name: corpus(where, name, args.size_mb) for name in WRITERS}
+    empty = where / "empty.txt"
+    empty.write_bytes(b"")
+    for path, _ in corpora.values():
         grep_count(path)  # warm the page cache
-        full, tail = Window(first - timedelta(seconds=1)), Window(at_99)
+    runs: list[tuple[str, str, Callable[[], object]]] = [("-", "grep start-up", lambda: grep_count(empty))]
+    for name, (path, facts) in corpora.items():
+        runs += [
+            (name, "grep", lambda path=path: grep_count(path)),
+            (name, "full", lambda path=path, facts=facts: scan([path], Window(facts.first - timedelta(seconds=1)))),
+            (name, "1%", lambda path=path, facts=facts: scan([path], Window(facts.at_99))),
+        ]
+    times: dict[tuple[str, str], list[float]] = {(c, r): [] for c, r, _ in runs}
+    cpu: dict[tuple[str, str], list[float]] = {(c, r): [] for c, r, _ in runs}
+    found: dict[tuple[str, str], Any] = {}
+    loads = [load()]
+    for _ in range(args.rounds):
+        for name, run, call in runs:
+            started, cpu_started = time.perf_counter(), cpu_seconds()
+            found[name, run] = call()
+            times[name, run].append(time.perf_counter() - started)
+            cpu[name, run].append(cpu_seconds() - cpu_started)
+    loads.append(load())
+    memory = {name: peak_rss_mb(path, facts.first, args.engine) for name, (path, facts) in corpora.items()}
+    baseline = peak_rss_mb(None, datetime.now(), args.engine)
 
-        times: dict[str, list[float]] = {"grep": [], "full": [], "1%": []}
-        cpu: dict[str, list[float]] = {name: [] for name in times}
-        loads = [os.getloadavg()[0]] if hasattr(os, "getloadavg") else []
-        results: dict[str, ScanResult] = {}
-        grep_lines = 0
-        for _ in range(args.rounds):
-            for name, window in (("grep", None), ("full", full), ("1%", tail)):
-                started, cpu_started = time.perf_counter(), cpu_seconds()
-                if window is None:
-                    grep_lines = grep_count(path)
-                else:
-                    results[name] = scan([path], window)
-                times[name].append(time.perf_counter() - started)
-                cpu[name].append(cpu_seconds() - cpu_started)
-        loads += [os.getloadavg()[0]] if hasattr(os, "getloadavg") else []
-
-    assert results["full"].entries == errors, (results["full"].entries, errors)
-    tail_scan = results["1%"].files[0]
-    best = {name: min(values) for name, values in times.items()}
-    median = {name: statistics.median(values) for name, values in times.items()}
-    best_cpu = {name: min(values) for name, values in cpu.items()}
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cpus, Python {platform.python_version()}, {platform.system()}")
-    if loads:
-        print(f"load average (1 min) before/after: {loads[0]:.2f} / {loads[-1]:.2f}")
-    print(f"grep -c '[Error]' counted {grep_lines} lines (quoted tags included); scan found {errors} entries")
-    print(f"1% window read {tail_scan.bytes_read / 2**20:.1f} MiB of {actual / 2**20:.0f} MiB")
+    median = {key: statistics.median(values) for key, values in times.items()}
+    best_cpu = {key: min(values) for key, values in cpu.items()}
+    startup = median["-", "grep start-up"]
     print()
-    print("| run | wall best s | wall median s | CPU best s | wall best / grep | wall median / grep | CPU / grep |")
-    print("|---|---|---|---|---|---|---|")
-    for name in times:
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cpus, Python {platform.python_version()}, {platform.system()}")
+    print(f"load average (1 min) before/after: {loads[0]} / {loads[-1]}; search engine: {args.engine}")
+    print(f"grep start-up (empty file, median): {startup * 1000:.1f} ms; {args.rounds} interleaved rounds")
+    print()
+    print("| corpus | run | wall median s | wall best s | CPU best s | median / grep | CPU / grep | target | verdict |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    missed = 0
+    for name, (_, facts) in corpora.items():
+        result = found[name, "full"]
+        assert result.entries == facts.errors, (name, result.entries, facts.errors)
+        grep_median, grep_cpu = median[name, "grep"], best_cpu[name, "grep"]
+        for run in ("grep", "full", "1%"):
+            key = (name, run)
+            base = grep_median - startup if run == "1%" else grep_median
+            ratio = median[key] / base
+            target = TARGETS.get(key)
+            missed += target is not None and ratio > target
+            print(
+                f"| {name} | {run} | {median[key]:.3f} | {min(times[key]):.3f} | {best_cpu[key]:.3f}"
+                f" | {ratio:.2f}x | {best_cpu[key] / grep_cpu:.2f}x"
+                f" | {f'≤ {target:g}x' if target else ''} | {verdict(ratio, target) if target else ''} |"
+            )
+    print()
+    for name, (path, facts) in corpora.items():
+        tail = found[name, "1%"].files[0]
         print(
-            f"| {name} | {best[name]:.3f} | {median[name]:.3f} | {best_cpu[name]:.3f}"
-            f" | {best[name] / best['grep']:.2f}x | {median[name] / median['grep']:.2f}x"
-            f" | {best_cpu[name] / best_cpu['grep']:.2f}x |"
+            f"{name}: {path.stat().st_size / 2**20:.0f} MiB, {facts.errors} error/fatal entries,"
+            f" grep counted {found[name, 'grep']} lines (quoted tags included); 1% window read"
+            f" {tail.bytes_read / 2**20:.1f} MiB"
+        )
+    for name, mb in memory.items():
+        if mb is None:
+            print(f"peak memory ({name}): not measured on this platform")
+            continue
+        missed += mb > MEMORY_TARGET_MB
+        print(
+            f"peak memory of the full scan ({name}): {mb:.0f} MB RSS (interpreter and imports alone:"
+            f" {baseline:.0f} MB) — {verdict(mb, MEMORY_TARGET_MB, ' MB')}"
         )
     print()
-    print("wall rounds:", {name: [round(value, 3) for value in values] for name, values in times.items()})
-    print("CPU rounds: ", {name: [round(value, 3) for value in values] for name, values in cpu.items()})
+    print("wall rounds:", {f"{c} {r}": [round(v, 3) for v in values] for (c, r), values in times.items()})
+    print("CPU rounds: ", {f"{c} {r}": [round(v, 3) for v in values] for (c, r), values in cpu.items()})
+    print(f"\n{missed} target(s) missed" if missed else "\nevery target met")
     return 0
 
 
