@@ -12,7 +12,7 @@ input never raises; only what is reported is decoded, with errors="replace".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -97,41 +97,45 @@ def check_levels(levels: Sequence[str]) -> tuple[str, ...]:
     return tuple(levels)
 
 
-def _has_digit(message: str, _search: Callable[[str], object] = re.compile(r"\d").search) -> bool:
-    return _search(message) is not None
-
-
 def _long_hex(match: re.Match[str]) -> str:
     run = match.group()
     return run if run.isdigit() or run.isalpha() else "<hex>"  # mixes digits and letters: a thumbprint
 
 
-# (needs, pattern, replacement) in order: `needs` tells from the message whether the pattern can match at all, so
-# most passes are skipped. Patterns that would begin with \b or a lookbehind begin with a character class instead,
-# the lookbehind after it (same matches): CPython's sre then skips ahead to candidates instead of trying each place.
-_NORMALISERS: list[tuple[Callable[[str], bool], re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-    (lambda m: "'" in m, re.compile(r"'[^']*'"), "'<s>'"),
-    (lambda m: '"' in m, re.compile(r'"[^"]*"'), '"<s>"'),
-    (
-        lambda m: m.count("-") >= 4,
-        re.compile(r"[0-9a-fA-F](?<!\w[0-9a-fA-F])[0-9a-fA-F]{7}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?!\w)"),
-        "<guid>",
-    ),
-    (lambda m: "://" in m, re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+"), "<url>"),
-    (lambda m: "\\" in m, re.compile(r"(?:\b[A-Za-z]:|\\\\[^\\\s]+)\\[^\s'\"]*"), "<path>"),
-    (lambda m: m.count("/") >= 2, re.compile(r"(?<![\w.])/(?:[^\s/'\"]+/)+[^\s'\"]*"), "<path>"),
-    (lambda m: "0x" in m, re.compile(r"0x(?<!\w0x)[0-9a-fA-F]+\b"), "<hex>"),
-    # Thumbprints, serial numbers: long hex runs that mix digits and letters.
-    (_has_digit, re.compile(r"[0-9a-fA-F](?<!\w[0-9a-fA-F])[0-9a-fA-F]{7,}(?!\w)"), _long_hex),
-    # Numbers, also dotted/colon-separated (IPs, times, versions), unless glued to a name (X509, Module2).
-    (_has_digit, re.compile(r"\d(?<![A-Za-z_\d]\d)\d*(?:[.:,]\d+)*"), "<n>"),
-]
+# The normalisers, applied in this order by `signature`, each only when the characters it needs are in the message.
+# Patterns that would begin with \b or a lookbehind begin with a character class instead, the lookbehind after it
+# (same matches): CPython's sre then skips ahead to candidates instead of trying each place.
+_SINGLE_QUOTED = re.compile(r"'[^']*'")
+_DOUBLE_QUOTED = re.compile(r'"[^"]*"')
+_GUID = re.compile(r"[0-9a-fA-F](?<!\w[0-9a-fA-F])[0-9a-fA-F]{7}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?!\w)")
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+_WINDOWS_PATH = re.compile(r"(?:\b[A-Za-z]:|\\\\[^\\\s]+)\\[^\s'\"]*")
+_POSIX_PATH = re.compile(r"(?<![\w.])/(?:[^\s/'\"]+/)+[^\s'\"]*")
+_HEX = re.compile(r"0x(?<!\w0x)[0-9a-fA-F]+\b")
+# Thumbprints, serial numbers: long hex runs that mix digits and letters (`_long_hex` tells).
+_LONG_HEX = re.compile(r"[0-9a-fA-F](?<!\w[0-9a-fA-F])[0-9a-fA-F]{7,}(?!\w)")
+# Numbers, also dotted/colon-separated (IPs, times, versions), unless glued to a name (X509, Module2).
+_NUMBER = re.compile(r"\d(?<![A-Za-z_\d]\d)\d*(?:[.:,]\d+)*")
+_DIGIT = re.compile(r"\d")
 SIGNATURE_CHARS = 300
 
 
 def signature(message: str) -> str:
     """The message with its variable parts replaced, so the same error groups together."""
-    for needs, pattern, replacement in _NORMALISERS:
-        if needs(message):
-            message = pattern.sub(replacement, message)
+    if "'" in message:
+        message = _SINGLE_QUOTED.sub("'<s>'", message)
+    if '"' in message:
+        message = _DOUBLE_QUOTED.sub('"<s>"', message)
+    if message.count("-") >= 4:
+        message = _GUID.sub("<guid>", message)
+    if "://" in message:
+        message = _URL.sub("<url>", message)
+    if "\\" in message:
+        message = _WINDOWS_PATH.sub("<path>", message)
+    if message.count("/") >= 2:
+        message = _POSIX_PATH.sub("<path>", message)
+    if "0x" in message:
+        message = _HEX.sub("<hex>", message)
+    if _DIGIT.search(message):
+        message = _NUMBER.sub("<n>", _LONG_HEX.sub(_long_hex, message))
     return " ".join(message.split())[:SIGNATURE_CHARS]  # whitespace runs as one space, none at either end

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -231,10 +231,11 @@ class _Same:
 @dataclass
 class _Group:
     found: FindingGroup
+    rank: int  # of found.level
     level_seq: int
     first_seq: int
     first_at: tuple[Path, int]
-    file_set: set[Path] = field(default_factory=set)
+    file_set: set[Path]
 
 
 class _Groups:
@@ -242,8 +243,7 @@ class _Groups:
     raw (logger, message) bytes is touched; decoding, waiver matching and the signature are done once per
     distinct message when that dict is flushed into the groups (at the end, or when it holds RAW_LIMIT)."""
 
-    RAW_LIMIT = 10_000
-    KNOWN_LIMIT = 10_000
+    RAW_LIMIT = 10_000  # distinct messages held before a flush: bounds the memory of a scan of unique messages
 
     def __init__(self, waivers: list[Waiver], levels: Sequence[str], window: Window) -> None:
         self.waivers = waivers
@@ -252,8 +252,6 @@ class _Groups:
         self.entries = 0  # also the sequence number of the last entry counted
         self.raw: dict[tuple[bytes, bytes], _Same] = {}
         self.groups: dict[tuple[int, str, str], _Group] = {}
-        # Decoding, waiver matching and normalising once per distinct (logger, message): errors repeat.
-        self.known: dict[tuple[bytes, bytes], tuple[str, str, int, str]] = {}
 
     def add(self, path: Path, offset: int, header: re.Match[bytes]) -> None:
         """Count the entry if its level is one of ours and its time is inside the window."""
@@ -283,35 +281,33 @@ class _Groups:
 
     def flush(self) -> None:
         """Merge the raw groups into the groups, in the order each was first found."""
-        for key, same in self.raw.items():
-            logger, message, waiver, sig = self._describe(key)
-            group_key = (waiver, logger, sig)
-            group = self.groups.get(group_key)
+        waivers, groups = self.waivers, self.groups
+        for (raw_logger, raw_message), same in self.raw.items():
+            logger, message = decode(raw_logger), decode(raw_message)
+            waiver = -1
+            for index, candidate in enumerate(waivers):
+                if candidate.matches(logger, message):
+                    waiver = index
+                    break
+            sig = signature(message)
+            group = groups.get((waiver, logger, sig))
+            rank = SEVERITY_BYTES.get(same.level, -1)
             if group is None:
                 found = FindingGroup(logger, sig, decode(same.level), message, same.count, same.first, same.last, [])
-                self.groups[group_key] = _Group(found, same.level_seq, same.first_seq, same.first_at, set(same.files))
+                files = set(same.files)
+                groups[waiver, logger, sig] = _Group(found, rank, same.level_seq, same.first_seq, same.first_at, files)
                 continue
             found = group.found
             found.count += same.count
-            rank, current = SEVERITY_BYTES.get(same.level, -1), SEVERITY_BYTES.get(found.level.encode(), -1)
-            if rank > current or (rank == current and same.level_seq < group.level_seq):
-                found.level, group.level_seq = decode(same.level), same.level_seq
-            if (same.first, same.first_seq) < (found.first, group.first_seq):
+            if rank > group.rank or (rank == group.rank and same.level_seq < group.level_seq):
+                found.level, group.rank, group.level_seq = decode(same.level), rank, same.level_seq
+            if same.first < found.first or (same.first == found.first and same.first_seq < group.first_seq):
                 found.first, found.message = same.first, message
                 group.first_seq, group.first_at = same.first_seq, same.first_at
-            found.last = max(found.last, same.last)
+            if same.last > found.last:
+                found.last = same.last
             group.file_set.update(same.files)
         self.raw.clear()
-
-    def _describe(self, key: tuple[bytes, bytes]) -> tuple[str, str, int, str]:
-        known = self.known.get(key)
-        if known is None:
-            if len(self.known) >= self.KNOWN_LIMIT:
-                self.known.clear()
-            logger, message = decode(key[0]), decode(key[1])
-            waiver = next((i for i, w in enumerate(self.waivers) if w.matches(logger, message)), -1)
-            known = self.known[key] = (logger, message, waiver, signature(message))
-        return known
 
     def results(self, expired: list[Waiver]) -> tuple[list[FindingGroup], list[FindingGroup]]:
         self.flush()
