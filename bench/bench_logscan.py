@@ -80,19 +80,20 @@ def cpu_seconds() -> float:
 
 
 def peak_rss_mb(path: Path | None, start: datetime, engine: str) -> float | None:
-    """Peak RSS of a fresh interpreter that imports the scanner and (given a path) scans the file in full."""
-    if sys.platform == "win32":
+    """Peak RSS of a fresh interpreter that imports the scanner and (given a path) scans the file in full: VmHWM,
+    as Linux keeps ru_maxrss across exec (the child would report this process's peak)."""
+    if not Path("/proc/self/status").exists():
         return None
     program = (
-        "import resource, sys\n"
         "from datetime import datetime\n"
+        "from pathlib import Path\n"
         "from smoke.logscan import scan, search\n"
         f"search.ENGINE = {engine!r}\n"
         + (f"scan([{str(path)!r}], datetime.fromisoformat({start.isoformat()!r}))\n" if path else "")
-        + "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        + "print(next(line.split()[1] for line in Path('/proc/self/status').open() if line.startswith('VmHWM')))\n"
     )
     run = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True)
-    return int(run.stdout) / 1024  # KiB on Linux
+    return int(run.stdout) / 1024  # kB
 
 
 def cpu_model() -> str:
