@@ -97,11 +97,6 @@ def check_levels(levels: Sequence[str]) -> tuple[str, ...]:
     return tuple(levels)
 
 
-def _long_hex(match: re.Match[str]) -> str:
-    run = match.group()
-    return run if run.isdigit() or run.isalpha() else "<hex>"  # mixes digits and letters: a thumbprint
-
-
 # The normalisers, applied in this order by `signature`, each only when the characters it needs are in the message.
 # Patterns that would begin with \b or a lookbehind begin with a character class instead, the lookbehind after it
 # (same matches): CPython's sre then skips ahead to candidates instead of trying each place.
@@ -112,8 +107,13 @@ _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 _WINDOWS_PATH = re.compile(r"(?:\b[A-Za-z]:|\\\\[^\\\s]+)\\[^\s'\"]*")
 _POSIX_PATH = re.compile(r"(?<![\w.])/(?:[^\s/'\"]+/)+[^\s'\"]*")
 _HEX = re.compile(r"0x(?<!\w0x)[0-9a-fA-F]+\b")
-# Thumbprints, serial numbers: long hex runs that mix digits and letters (`_long_hex` tells).
-_LONG_HEX = re.compile(r"[0-9a-fA-F](?<!\w[0-9a-fA-F])[0-9a-fA-F]{7,}(?!\w)")
+# Thumbprints, serial numbers: long hex runs that mix digits and letters (a digit first and a letter after it,
+# or a letter first and a digit after it).
+_LONG_HEX = re.compile(
+    r"[0-9a-fA-F](?<!\w[0-9a-fA-F])"
+    r"(?:(?<=[0-9])(?=[0-9a-fA-F]*[a-fA-F])|(?<=[a-fA-F])(?=[0-9a-fA-F]*[0-9]))"
+    r"[0-9a-fA-F]{7,}(?!\w)"
+)
 # Numbers, also dotted/colon-separated (IPs, times, versions), unless glued to a name (X509, Module2).
 _NUMBER = re.compile(r"\d(?<![A-Za-z_\d]\d)\d*(?:[.:,]\d+)*")
 _DIGIT = re.compile(r"\d")
@@ -130,12 +130,12 @@ def signature(message: str) -> str:
         message = _GUID.sub("<guid>", message)
     if "://" in message:
         message = _URL.sub("<url>", message)
-    if "\\" in message:
+    if ":\\" in message or "\\\\" in message:  # C:\... or \\server\... (not CORP\user)
         message = _WINDOWS_PATH.sub("<path>", message)
     if message.count("/") >= 2:
         message = _POSIX_PATH.sub("<path>", message)
     if "0x" in message:
         message = _HEX.sub("<hex>", message)
     if _DIGIT.search(message):
-        message = _NUMBER.sub("<n>", _LONG_HEX.sub(_long_hex, message))
+        message = _NUMBER.sub("<n>", _LONG_HEX.sub("<hex>", message))
     return " ".join(message.split())[:SIGNATURE_CHARS]  # whitespace runs as one space, none at either end
