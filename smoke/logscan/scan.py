@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from .clock import LOCAL, LogClock, Window
 from .errors import LogPathError
@@ -332,14 +333,28 @@ class _Groups:
         for key, group in self.groups.items():
             finding = group.found
             finding.files = sorted(group.file_set, key=order)
-            finding.excerpt = read_excerpt(*group.first_at)
             if key[0] >= 0:
                 finding.waiver = self.waivers[key[0]]
                 waived.append(finding)
             else:
                 finding.expired_waiver = next((w for w in expired if w.matches(finding.logger, finding.message)), None)
                 found.append(finding)
+        self._read_excerpts()
         return sorted(found, key=_rank), sorted(waived, key=_rank)
+
+    def _read_excerpts(self) -> None:
+        """Each group's first entry, each file opened once (on a share an open costs a round trip)."""
+        by_file: dict[Path, list[tuple[int, FindingGroup]]] = {}
+        for group in self.groups.values():
+            path, offset = group.first_at
+            by_file.setdefault(path, []).append((offset, group.found))
+        for path, wanted in by_file.items():
+            try:
+                with open(path, "rb") as f:
+                    for offset, finding in sorted(wanted, key=lambda item: item[0]):
+                        finding.excerpt = _excerpt(f, offset, EXCERPT_LINES, EXCERPT_CHARS)
+            except OSError:
+                continue  # gone since: no excerpt
 
 
 def _rank(group: FindingGroup) -> tuple[int, datetime, str, str]:
@@ -351,18 +366,26 @@ def read_excerpt(path: Path, offset: int, max_lines: int = EXCERPT_LINES, max_ch
     """The entry at `offset`: its first line and continuation lines, decoded, cut to a sane size."""
     try:
         with open(path, "rb") as f:
-            f.seek(offset)
-            buf = f.read(max_chars * 4)
+            return _excerpt(f, offset, max_lines, max_chars)
     except OSError:
         return ""
-    lines = buf.removeprefix(BOM).split(b"\n")
-    if len(buf) == max_chars * 4 and len(lines) > 1:
-        lines.pop()  # possibly cut
-    kept = [lines[0]]
-    for line in lines[1:]:
-        if line_time(line) is not None:
-            break
+
+
+def _excerpt(f: BinaryIO, offset: int, max_lines: int, max_chars: int) -> str:
+    f.seek(offset)
+    buf = f.read(max_chars * 4)
+    data, cut_short = buf.removeprefix(BOM), len(buf) == max_chars * 4
+    kept: list[bytes] = []
+    pos = 0
+    while len(kept) <= max_lines:  # one line more than shown tells whether the excerpt is cut
+        end = data.find(b"\n", pos)
+        line = data[pos:] if end < 0 else data[pos:end]
+        if kept and ((end < 0 and cut_short) or line_time(line) is not None):
+            break  # the next entry, or a last line the read may have cut
         kept.append(line)
+        if end < 0:
+            break
+        pos = end + 1
     text = "\n".join(decode(line.rstrip(b"\r")) for line in kept[:max_lines]).rstrip()
     cut = len(kept) > max_lines or len(text) > max_chars
     return text[:max_chars] + ("\n[... cut]" if cut else "")
