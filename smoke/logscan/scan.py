@@ -2,10 +2,11 @@
 
 Per file the cost follows the window, not the file: a binary search by timestamp finds the window's
 first byte (and its last, when the window has an end), then the window is read in large binary chunks
-and a compiled bytes regex finds the `[Error]`/`[Fatal]` tags. Only lines holding a tag are parsed and
-decoded; a tag counts only when it is the level of an entry header (not inside a message or a stack
+and `search` finds the `[Error]`/`[Fatal]` tags (stringzilla, else `re`). Only lines holding a tag are
+parsed; a tag counts only when it is the level of an entry header (not inside a message or a stack
 trace). The next chunk is read in a second thread while the current one is searched (reads release the
-GIL), so I/O and searching overlap.
+GIL), so I/O and searching overlap. Entries are counted by their raw (logger, message) bytes; decoding,
+waivers and the signature cost once per distinct message, not once per entry.
 """
 
 from __future__ import annotations
