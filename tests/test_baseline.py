@@ -111,6 +111,19 @@ def test_a_file_that_is_not_a_usable_baseline_is_one_line(tmp_path, content, sai
     assert "\n" not in str(raised.value)
 
 
+def test_a_file_that_is_not_text_is_one_line(tmp_path):
+    path = tmp_path / "prod-20261201-090000.json"
+    path.write_bytes(b"\xff\xfe{\x00")
+    with pytest.raises(BaselineError, match="not UTF-8 text"):
+        document.load(path)
+
+
+def test_a_value_that_changes_type_is_a_change_even_where_python_calls_the_two_equal():
+    found = compare_area("templates", {"t": {"AllowWildcards": True, "Days": 1}},
+                         {"t": {"AllowWildcards": 1, "Days": 1.0}})
+    assert [(c.path, c.before, c.after) for c in found.unexpected] == [("AllowWildcards", True, 1), ("Days", 1, 1.0)]
+
+
 def test_the_diff_command_exits_0_on_identical_baselines_1_on_a_change_and_2_on_bad_input(tmp_path):
     first = baseline(roles={"Admins": {"Permissions": ["A"]}}).save(tmp_path, "20261201-090000", {})
     second = baseline(roles={"Admins": {"Permissions": ["A"]}}).save(tmp_path, "20261201-100000", {})

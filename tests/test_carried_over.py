@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.app import PASSWORD_ENV, Sandbox
+from smoke.baseline import canonical
 from sandbox.faults import REGISTRY, ActiveFaults
 from tests.suite_runs import run_suite
 
@@ -45,6 +46,12 @@ def test_the_healthy_sandbox_compared_with_its_baseline_is_green_in_every_area(t
     assert document["server"] == "https://localhost"  # no port: another port does not make another server
     counts = {area: len(content["items"]) for area, content in document["areas"].items()}
     assert all(counts.values()), counts
+
+
+def test_a_baseline_is_written_in_the_same_bytes_with_or_without_orjson(healthy_baseline):
+    written = healthy_baseline.read_bytes()
+    assert canonical.ENCODER == "orjson"
+    assert canonical.dumps_without_orjson(json.loads(written)) == written
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
