@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.app import PASSWORD_ENV, Sandbox
-from smoke.baseline import canonical
 from sandbox.faults import REGISTRY, ActiveFaults
+from smoke.baseline import canonical
 from tests.suite_runs import run_suite
 
 CARRIED_OVER = "smoke/test_carried_over.py::"
