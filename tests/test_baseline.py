@@ -37,7 +37,8 @@ def test_a_change_is_named_by_item_and_field_with_before_and_after():
     assert [c.line() for c in found.unexpected] == [
         "corp.example.com/WebServer: TemplatePolicy.AllowWildcards true → false"]
     assert failure_line(found, "every certificate template kept its enrollment settings").startswith(
-        "every certificate template kept its enrollment settings: 1 changed — corp.example.com/WebServer:")
+        "every certificate template kept its enrollment settings: 1 changed since the baseline — "
+        "corp.example.com/WebServer:")
 
 
 def test_items_are_matched_by_identity_not_position_and_added_ones_do_not_fail():
