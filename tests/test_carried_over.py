@@ -48,6 +48,19 @@ def test_the_healthy_sandbox_compared_with_its_baseline_is_green_in_every_area(t
     assert all(counts.values()), counts
 
 
+def test_references_are_kept_by_the_name_a_person_checks_not_the_database_id(healthy_baseline):
+    areas = json.loads(healthy_baseline.read_text())["areas"]
+    schedules = [schedule for report in areas["reports"]["items"].values()
+                 for schedule in (report.get("Schedules") or {}).values()]
+    collections = set(areas["collections"]["items"])
+    assert schedules and all(s.get("Collection") in collections for s in schedules if "Collection" in s), schedules
+    assert any("Collection" in s for s in schedules), schedules
+    metadata = set(areas["metadata"]["items"])
+    fields = [name for template in areas["templates"]["items"].values() for name in template.get("MetadataFields", {})]
+    assert fields and set(fields) <= metadata, set(fields) - metadata
+    assert "CertificateCollectionId" not in healthy_baseline.read_text()
+
+
 def test_a_baseline_is_written_in_the_same_bytes_with_or_without_orjson(healthy_baseline):
     written = healthy_baseline.read_bytes()
     assert canonical.ENCODER == "orjson"
