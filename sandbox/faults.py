@@ -363,6 +363,15 @@ REGISTRY: dict[str, Fault] = {
             says="corp.example.com/WebServer: TemplatePolicy.AllowWildcards true → false",
         ),
         Fault(
+            "approval-without-key-retention",
+            "The code signing template needs a CA manager's approval but lost its private key retention policy: "
+            "the key generated for a PFX enrollment is gone when the request is approved (vendor §4.2).",
+            marker="carried_over",
+            fails=("smoke/test_carried_over.py::test_every_certificate_template_kept_its_enrollment_settings",
+                   "smoke/test_configuration.py::test_every_template_that_needs_approval_keeps_its_private_keys"),
+            says="corp.example.com/CodeSigning: KeyRetention 2 → 0",
+        ),
+        Fault(
             "role-permission-lost",
             "A security role lost a permission in the upgrade: PKI Operators can no longer revoke.",
             marker="carried_over",

@@ -37,7 +37,8 @@ def test_a_change_is_named_by_item_and_field_with_before_and_after():
     assert [c.line() for c in found.unexpected] == [
         "corp.example.com/WebServer: TemplatePolicy.AllowWildcards true → false"]
     assert failure_line(found, "every certificate template kept its enrollment settings").startswith(
-        "every certificate template kept its enrollment settings: 1 changed — corp.example.com/WebServer:")
+        "every certificate template kept its enrollment settings: 1 changed since the baseline — "
+        "corp.example.com/WebServer:")
 
 
 def test_items_are_matched_by_identity_not_position_and_added_ones_do_not_fail():
@@ -109,6 +110,19 @@ def test_a_file_that_is_not_a_usable_baseline_is_one_line(tmp_path, content, sai
     with pytest.raises(BaselineError, match=said) as raised:
         document.load(path)
     assert "\n" not in str(raised.value)
+
+
+def test_a_file_that_is_not_text_is_one_line(tmp_path):
+    path = tmp_path / "prod-20261201-090000.json"
+    path.write_bytes(b"\xff\xfe{\x00")
+    with pytest.raises(BaselineError, match="not UTF-8 text"):
+        document.load(path)
+
+
+def test_a_value_that_changes_type_is_a_change_even_where_python_calls_the_two_equal():
+    found = compare_area("templates", {"t": {"AllowWildcards": True, "Days": 1}},
+                         {"t": {"AllowWildcards": 1, "Days": 1.0}})
+    assert [(c.path, c.before, c.after) for c in found.unexpected] == [("AllowWildcards", True, 1), ("Days", 1, 1.0)]
 
 
 def test_the_diff_command_exits_0_on_identical_baselines_1_on_a_change_and_2_on_bad_input(tmp_path):

@@ -14,6 +14,7 @@ import pytest
 
 from sandbox.app import PASSWORD_ENV, Sandbox
 from sandbox.faults import REGISTRY, ActiveFaults
+from smoke.baseline import canonical
 from tests.suite_runs import run_suite
 
 CARRIED_OVER = "smoke/test_carried_over.py::"
@@ -45,6 +46,25 @@ def test_the_healthy_sandbox_compared_with_its_baseline_is_green_in_every_area(t
     assert document["server"] == "https://localhost"  # no port: another port does not make another server
     counts = {area: len(content["items"]) for area, content in document["areas"].items()}
     assert all(counts.values()), counts
+
+
+def test_references_are_kept_by_the_name_a_person_checks_not_the_database_id(healthy_baseline):
+    areas = json.loads(healthy_baseline.read_text())["areas"]
+    schedules = [schedule for report in areas["reports"]["items"].values()
+                 for schedule in (report.get("Schedules") or {}).values()]
+    collections = set(areas["collections"]["items"])
+    assert schedules and all(s.get("Collection") in collections for s in schedules if "Collection" in s), schedules
+    assert any("Collection" in s for s in schedules), schedules
+    metadata = set(areas["metadata"]["items"])
+    fields = [name for template in areas["templates"]["items"].values() for name in template.get("MetadataFields", {})]
+    assert fields and set(fields) <= metadata, set(fields) - metadata
+    assert "CertificateCollectionId" not in healthy_baseline.read_text()
+
+
+def test_a_baseline_is_written_in_the_same_bytes_with_or_without_orjson(healthy_baseline):
+    written = healthy_baseline.read_bytes()
+    assert canonical.ENCODER == "orjson"
+    assert canonical.dumps_without_orjson(json.loads(written)) == written
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)

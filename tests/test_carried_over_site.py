@@ -86,7 +86,8 @@ def test_what_the_site_faults_change_is_named_as_a_person_reads_it_and_nothing_e
     run = after_the_upgrade(tmp_path, reports, "iis-ntlm-only", "tls-certificate-replaced", "logo-overwritten")
     assert run.with_outcome("failed") == SITE_CHECKS, run.outcomes
     sign_in, tls, files = run.messages[SIGN_IN], run.messages[TLS], run.messages[FILES]
-    assert sign_in.endswith('1 changed — /KeyfactorAgents: SignInMethods "Negotiate, NTLM, Basic" → "NTLM"'), sign_in
+    assert sign_in.endswith('1 changed since the baseline — /KeyfactorAgents: SignInMethods '
+                            '"Negotiate, NTLM, Basic" → "NTLM"'), sign_in
     assert "localhost: Thumbprint" in tls and "Issuer" not in tls and "Subject" not in tls, tls
     assert "KeyfactorPortal/Images/Banner.png: sha256" in files and "NLog.config" not in files, files
 

@@ -308,6 +308,8 @@ def test_wait_ready_gives_up_with_one_line_naming_what_did_not_answer(rebooting_
     # Naming where waivers go is not saying the failure is known.
     ("2 orchestrator jobs failing since the upgrade: … — fix the cause, or waive a known one in "
      "[[operations.job_waivers]]", "Product defect"),
+    ("every security role kept its permissions and members: 1 changed since the baseline — PKI Operators: "
+     "Permissions.CertificateRevoke (absent) → …", "Configuration changed"),
 ])
 def test_each_one_line_cause_falls_in_its_report_category(message, category):
     assert report.categorize(message) == category

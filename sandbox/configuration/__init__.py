@@ -59,7 +59,8 @@ def build(inventory: Inventory, faults: ActiveFaults, scale: Scale) -> Configura
     """The configuration over the inventory's orchestrators, CAs, templates and collections; the inventory's
     template list gains the templates this adds."""
     secrets = Secrets()
-    settings = templates.build(inventory.templates, scale.templates, faults.on("template-policy-reset"))
+    settings = templates.build(inventory.templates, scale.templates, faults.on("template-policy-reset"),
+                               faults.on("approval-without-key-retention"))
     inventory.templates.extend(settings.added)
     by_name = {(t.forest_root, t.common_name): t for t in inventory.templates}
 

@@ -140,6 +140,7 @@ class TemplateSettings:
 
     added: list[Template] = field(default_factory=list)
     profiles: dict[tuple[str, str], Profile] = field(default_factory=dict)
+    retention_lost: set[tuple[str, str]] = field(default_factory=set)  # fault approval-without-key-retention
 
     def profile(self, template: Template) -> Profile:
         return self.profiles.get((template.forest_root, template.common_name), Profile())
@@ -148,7 +149,8 @@ class TemplateSettings:
         """A GET /Templates item (TemplateCollectionRetrievalResponse)."""
         profile = self.profile(template)
         retention, days = profile.key_retention
-        if template.requires_approval and not retention:
+        if template.requires_approval and not retention and \
+                (template.forest_root, template.common_name) not in self.retention_lost:
             retention = 1  # a template that needs approval keeps the keys it generates (vendor §4.2)
         return {
             **template.template_response(),
@@ -191,9 +193,10 @@ def settings_response() -> dict[str, Any]:
     }
 
 
-def build(existing: list[Template], total: int, policy_reset: bool) -> TemplateSettings:
+def build(existing: list[Template], total: int, policy_reset: bool, retention_lost: bool = False) -> TemplateSettings:
     """The named templates beyond the inventory's, generated application templates up to `total`, and the
-    profiles; `policy_reset`: the web server template's policy was reset to the system-wide defaults."""
+    profiles; `policy_reset`: the web server template's policy was reset to the system-wide defaults;
+    `retention_lost`: the code signing template, which needs approval, no longer keeps private keys."""
     settings = TemplateSettings(profiles=dict(NAMED))
     next_id = max(t.id for t in existing) + 1
     for number, (forest, name, display, size, kind, extra) in enumerate(NAMED_TEMPLATES, 100):
@@ -219,4 +222,8 @@ def build(existing: list[Template], total: int, policy_reset: bool) -> TemplateS
     if policy_reset:
         key = (FOREST, "WebServer")
         settings.profiles[key] = replace(settings.profiles[key], policy=SYSTEM_POLICY)
+    if retention_lost:
+        key = (FOREST, "CodeSigning")
+        settings.profiles[key] = replace(settings.profiles[key], key_retention=(0, 0))
+        settings.retention_lost.add(key)
     return settings

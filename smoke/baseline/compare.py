@@ -10,8 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepdiff import DeepDiff
-
+from smoke.baseline import canonical
 from smoke.baseline.document import Baseline, Item
 from smoke.baseline.expected import Expectation
 
@@ -97,7 +96,7 @@ def compare_area(name: str, before: dict[str, Item], after: dict[str, Item],
         found.changes.append(Change(name, identity, MISSING, before=before[identity]))
     for identity in sorted(before.keys() & after.keys()):
         old, new = before[identity], after[identity]
-        if _canonical(old) != _canonical(new):
+        if canonical.compact(old) != canonical.compact(new):
             found.changes += [Change(name, identity, CHANGED, path, was, now)
                               for path, was, now in field_changes(old, new)]
     for identity in sorted(after.keys() - before.keys()):
@@ -109,6 +108,8 @@ def compare_area(name: str, before: dict[str, Item], after: dict[str, Item],
 def field_changes(before: Item, after: Item) -> list[tuple[str, Any, Any]]:
     """(dotted path, before, after) for each leaf that differs; a field present on one side only is ABSENT on the
     other."""
+    from deepdiff import DeepDiff  # only when something changed: it takes a tenth of a second to import
+
     diff = DeepDiff(before, after, verbose_level=2, threshold_to_diff_deeper=0)
     found = []
     for levels in diff.tree.values():
@@ -139,10 +140,6 @@ def _with_expectation(change: Change, expectations: list[Expectation]) -> Change
             return Change(change.area, change.item, change.kind, change.path, change.before, change.after,
                           f"{expectation.justification} — {expectation.source}")
     return change
-
-
-def _canonical(item: Item) -> str:
-    return json.dumps(item, sort_keys=True, ensure_ascii=False)
 
 
 def shown(value: Any, limit: int = 80) -> str:

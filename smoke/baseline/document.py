@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smoke.baseline import canonical
 from smoke.baseline.errors import BaselineError
 
 FORMAT = "keyfactor-smoke-baseline"
@@ -36,7 +37,7 @@ class Baseline:
     server: str
     areas: dict[str, Area] = field(default_factory=dict)
 
-    def to_json(self) -> str:
+    def to_json(self) -> bytes:
         document = {
             "format": FORMAT,
             "version": VERSION,
@@ -44,13 +45,13 @@ class Baseline:
             "server": self.server,
             "areas": {name: {"source": area.source, "items": area.items} for name, area in self.areas.items()},
         }
-        return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        return canonical.dumps(document)
 
     def save(self, folder: Path, stamp: str, meta: dict[str, str]) -> Path:
         """Writes `<environment>-<stamp>.json` and its sidecar; the newest baseline is the newest stamp."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.environment}-{stamp}.json"
-        path.write_text(self.to_json(), encoding="utf-8")
+        path.write_bytes(self.to_json())
         path.with_suffix(".meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n",
                                                   encoding="utf-8")
         return path
@@ -59,20 +60,23 @@ class Baseline:
 def load(path: Path) -> Baseline:
     """A baseline file, or one line saying why it cannot be one."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise BaselineError(f"baseline {path}: file not found — take one with pytest --env <env> --baseline, or "
                             "name an existing file") from None
     except IsADirectoryError:
         raise BaselineError(f"baseline {path}: is a directory — name a baseline file (<env>-<time>.json)") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise BaselineError(f"baseline {path}: cannot be read ({exc}) — check the path and its permissions") from None
-    if not text.strip():
+    if not data.strip():
         raise BaselineError(f"baseline {path}: the file is empty — take the baseline again")
     try:
-        document = json.loads(text)
+        document = canonical.loads(data)
+    except UnicodeDecodeError:
+        raise BaselineError(f"baseline {path}: not UTF-8 text, so not a baseline of this suite — name a file "
+                            "written by pytest --baseline") from None
     except json.JSONDecodeError as exc:
-        where = "it ends early (truncated?)" if exc.pos >= len(text.rstrip()) else f"line {exc.lineno}: {exc.msg}"
+        where = "it ends early (truncated?)" if exc.pos >= len(exc.doc.rstrip()) else f"line {exc.lineno}: {exc.msg}"
         raise BaselineError(f"baseline {path}: not valid JSON, {where} — take the baseline again") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BaselineError(f"baseline {path}: not a baseline of this suite (no \"format\": \"{FORMAT}\") — "

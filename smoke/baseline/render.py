@@ -9,11 +9,11 @@ from smoke.baseline.compare import ADDED, AreaComparison, Comparison, shown
 
 
 def failure_line(area: AreaComparison, title: str, limit: int = 3) -> str:
-    """`<title>: <counts> — <the first few changes>; … (+N more in the report's table)`."""
+    """`<title>: <counts> since the baseline — <the first few changes>; … (+N more in the report's table)`."""
     unexpected = area.unexpected
     shown_changes = "; ".join(change.line() for change in unexpected[:limit])
     more = f"; +{len(unexpected) - limit} more in the report's table" if len(unexpected) > limit else ""
-    return f"{title}: {area.summary().partition(': ')[2]} — {shown_changes}{more}"
+    return f"{title}: {area.summary().partition(': ')[2]} since the baseline — {shown_changes}{more}"
 
 
 def text(comparison: Comparison, before_name: str, after_name: str) -> str:

@@ -23,7 +23,7 @@ Item = dict[str, Any]
 # Database ids differ between servers (prod and DR) and say nothing a person checks; references keep their names.
 IDS = ("Id", "AgentId", "ContainerId", "AgentPoolId", "NetworkId", "TemplateId", "CertificateAuthorityId",
        "DefinitionId", "CollectionId", "CertificateCollectionId", "RoleId", "IdentityId", "StepId",
-       "CertStoreInventoryJobId")
+       "CertStoreInventoryJobId", "MetadataId")
 # Fields that change without anyone changing the configuration.
 VOLATILE = ("LastSeen", "LastScan", "LastThumbprintUsed", "Thumbprint", "LegacyThumbprint", "LastErrorCode",
             "LastErrorMessage", "StoreCount", "DiscoverAgentsCount", "MonitorAgentsCount", "DiscoverPercentComplete",
@@ -35,6 +35,20 @@ _SECRET_NAME = re.compile(r"password|secret|token|apikey|pam", re.I)
 
 
 @dataclass(frozen=True)
+class Reference:
+    """An id that points into another listing: the baseline keeps the name it points to, which is what a person
+    checks and what stays the same between prod and DR (the id itself is left out with the other ids)."""
+
+    field: str  # e.g. "MetadataId"
+    listing: str  # the GET path that names it
+    named: str  # the field that holds the name, e.g. "MetadataField"
+
+
+REFERENCES = {r.field: r for r in (Reference("MetadataId", "/MetadataFields", "MetadataField"),
+                                   Reference("CertificateCollectionId", "/CertificateCollections", "Collection"))}
+
+
+@dataclass(frozen=True)
 class Source:
     path: str  # GET path; a list endpoint unless `single`
     identity: Callable[[Item], str]
@@ -43,6 +57,7 @@ class Source:
     detail: str | None = None  # GET path of one item's full record, e.g. "/Templates/{Id}"
     extras: tuple[tuple[str, str], ...] = ()  # (field, GET path) added to each item, e.g. schedules, ranges
     kind: str = ""  # prefixed to the identity when one area reads several endpoints ("expiration: …")
+    references: tuple[str, ...] = ()  # REFERENCES its records hold, at any depth
 
 
 @dataclass(frozen=True)
@@ -68,9 +83,10 @@ def _name(*fields: str, sep: str = " ") -> Callable[[Item], str]:
 
 AREAS: tuple[ConfigArea, ...] = (
     ConfigArea("templates", "every certificate template kept its enrollment settings", "template", (
-        Source("/Templates", _name("ForestRoot", "CommonName", sep="/"), detail="/Templates/{Id}"),
+        Source("/Templates", _name("ForestRoot", "CommonName", sep="/"), detail="/Templates/{Id}",
+               references=("MetadataId",)),
         Source("/Templates/Settings", lambda item: "(system-wide template settings)", single=True),
-    ), {"TemplateRegexes": "SubjectPart", "TemplateDefaults": "SubjectPart", "MetadataFields": "MetadataId",
+    ), {"TemplateRegexes": "SubjectPart", "TemplateDefaults": "SubjectPart", "MetadataFields": "MetadataField",
         "EnrollmentFields": "Name", "ExtendedKeyUsages": "Oid"}),
     ConfigArea("certificate_authorities", "every certificate authority kept its settings", "CA", (
         Source("/CertificateAuthority", _name("HostName", "LogicalName", sep="\\")),
@@ -112,7 +128,7 @@ AREAS: tuple[ConfigArea, ...] = (
                kind="revocation"),
     )),
     ConfigArea("reports", "every report kept its schedules", "report", (
-        Source("/Reports", _name("DisplayName"), prefix="query."),
+        Source("/Reports", _name("DisplayName"), prefix="query.", references=("CertificateCollectionId",)),
         Source("/Reports/Custom", _name("DisplayName"), prefix="query.", kind="custom"),
     ), {"Schedules": "ReportFormat", "ReportParameter": "ParameterName"}),
     ConfigArea("server", "the SMTP settings, custom job types and licence carried over", "setting", (
@@ -136,10 +152,13 @@ VENDOR_EXPECTED: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
 def read(client: KeyfactorClient, areas: tuple[ConfigArea, ...] = AREAS, page_size: int = 500
          ) -> Iterator[tuple[ConfigArea, dict[str, Item]]]:
     """Each area's items by identity, normalised; GETs only."""
+    names = _Names(client, page_size)
     for area in areas:
         items: dict[str, Item] = {}
         for source in area.sources:
             for raw in _records(client, source, page_size):
+                if source.references:
+                    names.add(raw, source.references)
                 identity = source.identity(raw) or "(unnamed)"
                 if source.kind:
                     identity = f"{source.kind}: {identity}"
@@ -213,6 +232,36 @@ def _records(client: KeyfactorClient, source: Source, page_size: int) -> Iterato
         for name, path in source.extras:
             record = {**record, name: client.get_json(path.format(**record))}
         yield record
+
+
+class _Names:
+    """The names that references point to, each listing read once, when first needed."""
+
+    def __init__(self, client: KeyfactorClient, page_size: int) -> None:
+        self.client, self.page_size = client, page_size
+        self.listings: dict[str, dict[Any, str]] = {}
+
+    def add(self, value: Any, fields: tuple[str, ...]) -> None:
+        """Beside each reference in `value`, at any depth, the name it points to."""
+        if isinstance(value, dict):
+            for name in fields:
+                if name in value and value[name] not in (None, "", 0):
+                    reference = REFERENCES[name]
+                    found = self.listing(reference.listing).get(value[name])
+                    value[reference.named] = found if found is not None else f"(id {value[name]}, not listed)"
+            for inner in value.values():
+                if isinstance(inner, dict | list):
+                    self.add(inner, fields)
+        elif isinstance(value, list):
+            for entry in value:
+                self.add(entry, fields)
+
+    def listing(self, path: str) -> dict[Any, str]:
+        if path not in self.listings:
+            self.listings[path] = {item.get("Id"): str(item.get("Name") or "")
+                                   for item in self.client.pages(path, page_size=self.page_size)
+                                   if isinstance(item, dict)}
+        return self.listings[path]
 
 
 def _unique(items: dict[str, Item], identity: str) -> str:
