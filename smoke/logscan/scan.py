@@ -11,18 +11,18 @@ waivers and the signature cost once per distinct message, not once per entry.
 
 from __future__ import annotations
 
-import gc
 import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
+
+from smoke.ground.collector import no_cycle_collection
 
 from .clock import LOCAL, LogClock, Window
 from .errors import LogPathError
@@ -87,7 +87,7 @@ def scan(
     oldest_mtime = _instant(clock, _shift(window.start, -MTIME_SLACK)) if seek else None
 
     files = discover(paths, globs)
-    with _no_cycle_collection():
+    with no_cycle_collection():  # many small objects, no cycles
         scans = [_scan_file(path, window, tags, groups, oldest_mtime, seek, chunk_size) for path in files]
         strangers = [str(s.path) for s in scans if s.skipped == NOT_A_LOG]
         if strangers and len(strangers) == len(scans):
@@ -96,19 +96,6 @@ def scan(
     notes = [] if files else [f"no log files matching {', '.join(globs)} in the given paths"]
     notes += [f"no NLog entries in {path}: is this a log file? (not read)" for path in strangers]
     return ScanResult(window, scans, found, waived, expired, notes)
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The scan allocates many small objects and no reference cycles: CPython's cycle collector would walk the
-    surviving ones again and again (~15% of a scan of distinct messages). Restored as it was afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _shift(time: datetime, delta: timedelta) -> datetime:
