@@ -128,6 +128,15 @@ def test_the_findings_do_not_depend_on_chunks_or_seeking(
             assert found[key][part] == golden[key][part], (key, part)
 
 
+def test_the_findings_do_not_depend_on_how_often_the_raw_counts_are_merged(
+    tmp_path: Path, golden: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Per entry only raw (logger, message) counts are kept; they are merged into the groups every RAW_LIMIT
+    # distinct messages. Merging every few entries must find the same: first/last times, levels, messages, ties.
+    monkeypatch.setattr(sys.modules["smoke.logscan.scan"]._Groups, "RAW_LIMIT", 3)
+    assert all_findings(tmp_path) == golden
+
+
 def test_without_stringzilla_the_scan_searches_with_re_by_itself(tmp_path: Path) -> None:
     write_dense(tmp_path / "Command_Portal_Log.txt", 256 * 1024)
     program = (
