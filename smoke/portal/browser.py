@@ -49,10 +49,8 @@ from smoke.portal.launch import (
 )
 from smoke.portal.page import Answer, PageLoad
 from smoke.portal.redirects import Redirect, RedirectGuard, origin
+from smoke.portal.settling import Traffic, wait_until_settled
 from smoke.portal.text import one_line
-
-IDLE_CAP_S = 15.0  # a page that polls never goes idle: stop waiting for quiet after this long
-RENDER_GRACE_S = 5.0  # after the network went quiet, how long a script may still take to draw what we look for
 
 
 @dataclass
@@ -93,10 +91,12 @@ class Visit:
         self.load = PageLoad(name, requested="")
         self._document_failure: str | None = None
         self._started = time.monotonic()
+        self.traffic = Traffic()
         self._watch(page)
         page.on("popup", self._popup)  # a report opened in a new window is part of the same visit
 
     def _watch(self, page: Any) -> None:
+        self.traffic.watch(page)
         page.on("response", self._answer)
         page.on("pageerror", lambda exc: self.load.page_errors.append(script_error(exc)))
         page.on("console", self._console)
@@ -145,22 +145,16 @@ class Visit:
 
     def settle(self, ready: str | None = None, count: int = 1) -> int:
         """Waits until the page's own requests are over (and, with `ready`, until `count` elements match it, unless
-        the page already failed); returns how many elements match `ready`."""
+        the page already failed); returns how many elements match `ready` (smoke/portal/settling.py)."""
         from playwright.sync_api import Error as PlaywrightError
 
         if self.load.navigation_error:
             return 0
-        with suppress(PlaywrightError):  # still busy (polling, a slow panel): judge what arrived so far
-            self.page.wait_for_load_state("networkidle", timeout=min(self.timeout_s, IDLE_CAP_S) * 1000)
-        if not ready:
-            return 0
-        found = self.count(ready)
-        if found < count and not (self.load.page_errors or self.load.server_errors):
-            with suppress(PlaywrightError):
-                self.page.locator(ready).nth(count - 1).wait_for(state="attached",
-                                                                 timeout=min(self.timeout_s, RENDER_GRACE_S) * 1000)
-            found = self.count(ready)
-        return found
+        with suppress(PlaywrightError):  # the tab went away while waiting: judge what arrived so far
+            wait_until_settled(self.page, self.traffic, self.timeout_s,
+                               shown=lambda: not ready or self.count(ready) >= count,
+                               failed=lambda: bool(self.load.page_errors or self.load.server_errors))
+        return self.count(ready) if ready else 0
 
     def count(self, selector: str, frame: Any = None) -> int:
         from playwright.sync_api import Error as PlaywrightError
