@@ -216,6 +216,7 @@ class BrowserSession:
         self.guard = RedirectGuard(options.server_url)
         self._playwright: Any = None
         self._context: Any = None
+        self._blank: Any = None  # the tab the browser opened with, as fresh as a new one: the first visit's
         self._dir: Path | None = None
 
     @contextmanager
@@ -226,7 +227,7 @@ class BrowserSession:
 
         context = self._ensure()
         try:
-            page = context.new_page()
+            page = self._blank_tab() or context.new_page()
             self.guard.watch(page)
             yield Visit(page, name, self.options.timeout_s, self.options.auth_hint(), self.guard,
                         self.options.ca_bundle)
@@ -242,6 +243,10 @@ class BrowserSession:
                     self.guard.forget(opened)
                     opened.close()
 
+    def _blank_tab(self) -> Any:
+        tab, self._blank = self._blank, None
+        return tab if tab is not None and not tab.is_closed() and tab.url == "about:blank" else None
+
     def close(self) -> None:
         try:
             if self._context:
@@ -250,7 +255,7 @@ class BrowserSession:
             pass
         if self._playwright and self._playwright is not self._shared:
             self._playwright.stop()
-        self._context = self._playwright = None
+        self._context = self._playwright = self._blank = None
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -302,6 +307,7 @@ class BrowserSession:
         except PlaywrightError as exc:
             raise BrowserUnavailable(launch_problem(options.browser, str(exc))) from None
         context.set_default_timeout(options.timeout_s * 1000)
+        self._blank = context.pages[0] if context.pages else None
         if options.auth_method == "basic":
             context.route("**/*", _basic_signer(options, self.guard))
         return context
