@@ -44,6 +44,31 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS-run.md"
 TARGETS = {"healthy": 6.0, "unreachable": 10.0, "wait": 2.0}
 
 
+# Where a healthy run's time goes and what was tried (issue 17); written under the table.
+NOTES = """
+Where a healthy run's time goes (timestamps and py-spy on this machine at load 2–5): Python, pytest and the suite's
+imports ~0.9 s; the sandbox's start 0.45–0.65 s (its imports 0.3 s, the Kerberos realm 0.12 s); collection 0.2 s;
+the API, database, log and operations checks ~1.5 s; the browser the rest of the session — Playwright's driver and
+Chromium's start 0.8–1.2 s, then per page a new tab 0.15–0.25 s, the load 0.15–0.4 s, the settling (now at least
+the 0.15 s quiet spell, before a fixed ≥ 0.5 s network-idle wait), the screenshot 0.1–0.2 s, and for each report
+the clicks and Logi's answer 0.6 s; the Allure render ~1.0 s; the sandbox's stop, now during the render (it was
+1.0–1.3 s: a 0.5 s poll interval in each of its servers, one after the other). A run takes ~16 s of CPU over its
+processes (Chromium ~9 s, the suite 3 s, Node's render 1.4 s, Playwright's driver 1.3 s, the sandbox 1.1 s), so on
+2 cores another engineer's load stretches it more than the fixed waits that were taken out.
+
+Done: pages settle on what they show and the requests in flight (smoke/portal/settling.py) instead of
+networkidle; the sandbox's servers notice shutdown() within 20 ms and it stops while the report renders; the report
+renders from the Allure library through a small script (Node loads a third less than the whole command line); the
+first page uses the browser's own blank tab; the launcher looks for the sandbox's handshake every 10 ms.
+Tried or weighed, not done: one tab reused for every page (~0.2 s a page under load: a new renderer each time) —
+a fresh tab keeps each page's sessionStorage and events apart; keeping the Kerberos database in the sandbox's home
+(0.12 s; the user's password changes every start); Chromium flags (--disable-gpu-compositing, --single-process: no
+CPU saved); bytecode caches (PYTHONDONTWRITEBYTECODE makes no measurable difference); starting the sandbox beside
+pytest's own start-up (the environment's settings are needed when pytest configures). One pytest start for a file
+outside the project: `--env=/elsewhere/prod.toml` (with `=`) — pytest's root folder cannot be changed once chosen.
+"""
+
+
 def timed_run(reports: Path, *args: str, env: dict[str, str] | None = None, root: Path = ROOT
               ) -> tuple[float, str, float | None]:
     """Wall time of one `pytest` run of the suite in `root`, its counts line, and pytest's own session time."""
@@ -172,7 +197,7 @@ def main() -> int:
         "checks, then the single-file Allure report, the summary and the JUnit copy.",
         "",
     ]
-    text = "\n".join([*header, *rows]) + "\n"
+    text = "\n".join([*header, *rows]) + "\n" + NOTES
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0
