@@ -59,9 +59,10 @@ processes (Chromium ~9 s, the suite 3 s, Node's render 1.4 s, Playwright's drive
 Done: pages settle on what they show and the requests in flight (smoke/portal/settling.py) instead of
 networkidle; the sandbox's servers notice shutdown() within 20 ms and it stops while the report renders; the report
 renders from the Allure library through a small script (Node loads a third less than the whole command line); the
-first page uses the browser's own blank tab; the launcher looks for the sandbox's handshake every 10 ms.
-Tried or weighed, not done: one tab reused for every page (~0.2 s a page under load: a new renderer each time) —
-a fresh tab keeps each page's sessionStorage and events apart; keeping the Kerberos database in the sandbox's home
+pages follow each other in one tab (a new tab cost a renderer process, ~0.25 s of CPU and 0.15–0.25 s a page; 8% of
+the whole run at load 3–5), each visit recording only the requests it started; the launcher looks for the sandbox's
+handshake every 10 ms.
+Tried or weighed, not done: keeping the Kerberos database in the sandbox's home
 (0.12 s; the user's password changes every start); Chromium flags (--disable-gpu-compositing, --single-process: no
 CPU saved); bytecode caches (PYTHONDONTWRITEBYTECODE makes no measurable difference); starting the sandbox beside
 pytest's own start-up (the environment's settings are needed when pytest configures). One pytest start for a file

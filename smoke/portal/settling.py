@@ -19,24 +19,24 @@ RENDER_GRACE_S = 5.0  # after the network went quiet, how long a script may stil
 
 
 class Traffic:
-    """The requests of a visit's tabs that have not finished yet, and when the last one started or ended."""
+    """The requests a visit saw start (Playwright's request events), those not finished yet, and when the last one
+    started or ended."""
 
     def __init__(self) -> None:
+        self.seen: set[Any] = set()
         self.in_flight: set[Any] = set()
         self.last_change = time.monotonic()
 
-    def watch(self, page: Any) -> None:
-        page.on("request", self._started)
-        page.on("requestfinished", self._ended)  # a redirect ends its request too; the next one starts anew
-        page.on("requestfailed", self._ended)
-
-    def _started(self, request: Any) -> None:
+    def started(self, request: Any) -> None:
+        self.seen.add(request)
         self.in_flight.add(request)
         self.last_change = time.monotonic()
 
-    def _ended(self, request: Any) -> None:
+    def ended(self, request: Any) -> bool:
+        """False for a request this visit did not see start (the tab's previous page's)."""
         self.in_flight.discard(request)
         self.last_change = time.monotonic()
+        return request in self.seen
 
     def quiet_for(self, since: float) -> float:
         """Seconds without a request in flight, counted from `since` at the earliest (a script may start one as
