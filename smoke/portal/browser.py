@@ -269,7 +269,9 @@ class BrowserSession:
             self._reset_tab()
 
     def _own_tab(self, context: Any) -> Any:
-        if self._tab is None or self._tab.is_closed():
+        if self._tab is not None and self._tab.is_closed():  # the page closed itself (window.close())
+            self._drop_tab()
+        if self._tab is None:
             self._tab = context.pages[0] if context.pages else context.new_page()  # the one the browser opened with
             self.guard.watch(self._tab)
         return self._tab
