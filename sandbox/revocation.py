@@ -39,7 +39,7 @@ from .faults import ActiveFaults
 from .handover import Handover
 from .listing import Listing
 from .pki import CertificateAuthority, SandboxPKI, pem
-from .web import reserve_port
+from .web import reserve_port, serve
 
 ENDPOINTS_ENV = "KF_SANDBOX_REVOCATION_ENDPOINTS"
 CRL_TYPE, OCSP_TYPE = "CRL", "OCSP"
@@ -249,7 +249,7 @@ def start(api: KeyfactorApi, pki: SandboxPKI, enrollment: EnrollmentService, sta
     the CA certificates to check their signatures against."""
     publisher = Publisher(pki, enrollment, api.faults)
     server = _listen(publisher, port)
-    threading.Thread(target=server.serve_forever, name="sandbox-revocation", daemon=True).start()
+    serve(server, "sandbox-revocation")
     total = int(os.environ.get(ENDPOINTS_ENV) or 5)
     listed = endpoints(f"http://127.0.0.1:{server.server_address[1]}", pki, SAMPLE_SERIAL, total)
     api.get("/Monitoring/Revocation", Listing("pagedQuery.", lambda: listed, Endpoint.response, {

@@ -126,7 +126,7 @@ class TdsServer:
     def start(self) -> int:
         if "sql-down" not in self.faults:  # bound but not listening: the kernel refuses connections
             self._listener.listen(16)
-            self._listener.settimeout(0.2)
+            self._listener.settimeout(0.05)  # how soon the accept loop notices stop()
             self._spawn(self._accept_loop)
         return self.port
 

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import socket
+import socketserver
 import ssl
 import threading
 from collections.abc import Callable
@@ -258,8 +259,12 @@ def tls_context(chain: str, key: str) -> ssl.SSLContext:
     return context
 
 
-def serve(server: SandboxHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-https", daemon=True)
+# How soon a server's loop notices shutdown(): the run that started the sandbox waits for it to stop.
+SHUTDOWN_POLL_S = 0.02
+
+
+def serve(server: socketserver.BaseServer, name: str = "sandbox-https") -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, args=(SHUTDOWN_POLL_S,), name=name, daemon=True)
     thread.start()
     return thread
 

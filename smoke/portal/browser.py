@@ -49,10 +49,8 @@ from smoke.portal.launch import (
 )
 from smoke.portal.page import Answer, PageLoad
 from smoke.portal.redirects import Redirect, RedirectGuard, origin
+from smoke.portal.settling import Traffic, wait_until_settled
 from smoke.portal.text import one_line
-
-IDLE_CAP_S = 15.0  # a page that polls never goes idle: stop waiting for quiet after this long
-RENDER_GRACE_S = 5.0  # after the network went quiet, how long a script may still take to draw what we look for
 
 
 @dataclass
@@ -81,7 +79,8 @@ class BrowserOptions:
 
 
 class Visit:
-    """One tab: navigates, and records every answer, error and console message until it is closed."""
+    """One page in the session's tab: navigates, and records every answer, error and console message of the
+    requests it started, until it ends."""
 
     def __init__(self, page: Any, name: str, timeout_s: float, auth_hint: str = "",
                  guard: RedirectGuard | None = None, ca_bundle: Path | None = None) -> None:
@@ -93,20 +92,37 @@ class Visit:
         self.load = PageLoad(name, requested="")
         self._document_failure: str | None = None
         self._started = time.monotonic()
+        self.traffic = Traffic()
+        self._listening: list[tuple[Any, str, Callable[..., object]]] = []
         self._watch(page)
-        page.on("popup", self._popup)  # a report opened in a new window is part of the same visit
+        self._listen(page, "popup", self._popup)  # a report opened in a new window is part of the same visit
 
     def _watch(self, page: Any) -> None:
-        page.on("response", self._answer)
-        page.on("pageerror", lambda exc: self.load.page_errors.append(script_error(exc)))
-        page.on("console", self._console)
-        page.on("requestfailed", lambda request: self._failed(page, request))
+        self._listen(page, "request", self.traffic.started)
+        self._listen(page, "requestfinished", self.traffic.ended)  # a redirect ends its request; the next one starts
+        self._listen(page, "requestfailed", lambda request: self._failed(page, request))
+        self._listen(page, "response", self._answer)
+        self._listen(page, "pageerror", lambda exc: self.load.page_errors.append(script_error(exc)))
+        self._listen(page, "console", self._console)
+
+    def _listen(self, page: Any, event: str, handler: Callable[..., object]) -> None:
+        page.on(event, handler)
+        self._listening.append((page, event, handler))
+
+    def end(self) -> None:
+        """Stops recording: what the tab does afterwards belongs to no visit."""
+        for page, event, handler in self._listening:
+            with suppress(Exception):  # a tab already closed
+                page.remove_listener(event, handler)
+        self._listening.clear()
 
     def _popup(self, page: Any) -> None:
         self._watch(page)
         self.guard.adopt(page)
 
     def _failed(self, page: Any, request: Any) -> None:
+        if not self.traffic.ended(request):
+            return  # started by the page before this visit
         failure = self._failure(page, request)
         self.load.failed_requests.append(f"{request.method} {request.url}: {failure}")
         if request.is_navigation_request() and page is self.page:
@@ -121,6 +137,8 @@ class Visit:
         return str(failure)
 
     def _answer(self, response: Any) -> None:
+        if response.request not in self.traffic.seen:
+            return  # started by the page before this visit
         self.load.answers.append(Answer(response.request.method, response.url, response.status,
                                         response.request.resource_type))
 
@@ -145,22 +163,16 @@ class Visit:
 
     def settle(self, ready: str | None = None, count: int = 1) -> int:
         """Waits until the page's own requests are over (and, with `ready`, until `count` elements match it, unless
-        the page already failed); returns how many elements match `ready`."""
+        the page already failed); returns how many elements match `ready` (smoke/portal/settling.py)."""
         from playwright.sync_api import Error as PlaywrightError
 
         if self.load.navigation_error:
             return 0
-        with suppress(PlaywrightError):  # still busy (polling, a slow panel): judge what arrived so far
-            self.page.wait_for_load_state("networkidle", timeout=min(self.timeout_s, IDLE_CAP_S) * 1000)
-        if not ready:
-            return 0
-        found = self.count(ready)
-        if found < count and not (self.load.page_errors or self.load.server_errors):
-            with suppress(PlaywrightError):
-                self.page.locator(ready).nth(count - 1).wait_for(state="attached",
-                                                                 timeout=min(self.timeout_s, RENDER_GRACE_S) * 1000)
-            found = self.count(ready)
-        return found
+        with suppress(PlaywrightError):  # the tab went away while waiting: judge what arrived so far
+            wait_until_settled(self.page, self.traffic, self.timeout_s,
+                               shown=lambda: not ready or self.count(ready) >= count,
+                               failed=lambda: bool(self.load.page_errors or self.load.server_errors))
+        return self.count(ready) if ready else 0
 
     def count(self, selector: str, frame: Any = None) -> int:
         from playwright.sync_api import Error as PlaywrightError
@@ -222,31 +234,65 @@ class BrowserSession:
         self.guard = RedirectGuard(options.server_url)
         self._playwright: Any = None
         self._context: Any = None
+        self._tab: Any = None  # the tab every visit uses
         self._dir: Path | None = None
 
     @contextmanager
     def visit(self, name: str) -> Iterator[Visit]:
-        """A fresh tab for one page; every tab is closed afterwards. The browser failing underneath (it crashed,
-        it was closed) ends the visit with one line, and the later ones are skipped naming it."""
+        """One page, in the session's tab (a new tab costs a renderer process; the pages follow each other in it as
+        a user walks the portal), left on about:blank afterwards; every other tab is closed. The browser failing
+        underneath (it crashed, it was closed) ends the visit with one line, and the later ones are skipped naming
+        it."""
         from playwright.sync_api import Error as PlaywrightError
 
         context = self._ensure()
+        visit: Visit | None = None
         try:
-            page = context.new_page()
-            self.guard.watch(page)
-            yield Visit(page, name, self.options.timeout_s, self.options.auth_hint(), self.guard,
-                        self.options.ca_bundle)
+            visit = Visit(self._own_tab(context), name, self.options.timeout_s, self.options.auth_hint(), self.guard,
+                          self.options.ca_bundle)
+            yield visit
         except PlaywrightError as exc:
+            self._drop_tab()
             died = BrowserUnavailable(f"Browser: {self.description or self.options.browser} failed during {name}: "
                                       f"{one_line(str(exc).splitlines()[0])[:160]} — rerun; if it persists, run "
                                       "with --headed to watch")
             self.prerequisite.fail(died)
             raise died from None
         finally:
+            if visit:
+                visit.end()
             with suppress(PlaywrightError):
                 for opened in list(context.pages):
-                    self.guard.forget(opened)
-                    opened.close()
+                    if opened is not self._tab:
+                        self.guard.forget(opened)
+                        opened.close()
+            self._reset_tab()
+
+    def _own_tab(self, context: Any) -> Any:
+        if self._tab is not None and self._tab.is_closed():  # the page closed itself (window.close())
+            self._drop_tab()
+        if self._tab is None:
+            self._tab = context.pages[0] if context.pages else context.new_page()  # the one the browser opened with
+            self.guard.watch(self._tab)
+        return self._tab
+
+    def _reset_tab(self) -> None:
+        """Ends the page's scripts and requests; a tab that cannot go blank is replaced at the next visit."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        if self._tab is None:
+            return
+        try:
+            self._tab.goto("about:blank", timeout=10_000)
+        except PlaywrightError:
+            self._drop_tab()
+
+    def _drop_tab(self) -> None:
+        tab, self._tab = self._tab, None
+        if tab is not None:
+            self.guard.forget(tab)
+            with suppress(Exception):  # a browser that already died
+                tab.close()
 
     def close(self) -> None:
         try:
@@ -256,7 +302,7 @@ class BrowserSession:
             pass
         if self._playwright and self._playwright is not self._shared:
             self._playwright.stop()
-        self._context = self._playwright = None
+        self._context = self._playwright = self._tab = None
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None

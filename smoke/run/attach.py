@@ -22,6 +22,10 @@ class Plan:
     ticket: str | None
     credentials: Credentials | None  # None: this run does not attach
 
+    @property
+    def attaching(self) -> bool:
+        return self.credentials is not None and self.ticket is not None
+
 
 def check_asked(asked: bool, ticket: str | None) -> None:
     if asked and not ticket:

@@ -35,6 +35,11 @@ class EmbeddedSandbox:
     def env_file(self) -> Path:
         return Path(self.ready["env_file"])
 
+    def begin_stop(self) -> None:
+        """Asks it to stop, without waiting: it ends while the run writes its report."""
+        if self.process.poll() is None:
+            self.process.terminate()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -81,5 +86,5 @@ def start(faults: list[str], timeout_s: float = 60.0, agents: int | None = None,
             if process.poll() == 2:  # it refused a fault or an option, and said which in one line
                 raise ConfigError(f"the embedded sandbox did not start: {tail[0]}")
             raise ConfigError(f"the embedded sandbox did not start: {tail[0]} — run `python -m sandbox` to see why")
-        time.sleep(0.05)
+        time.sleep(0.01)
     return EmbeddedSandbox(process, state_dir, json.loads(ready_file.read_text()))

@@ -194,6 +194,9 @@ def _load(config: pytest.Config, env: str) -> environment.Settings:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if REPORT in session.config.stash:
         interrupts.finishing()  # the cleanups and the summary: a signal from now on is said, not raised
+    sandbox, plan = session.config.stash.get(SANDBOX, None), session.config.stash.get(ATTACH, None)
+    if sandbox and not (plan and plan.attaching):  # nothing reaches it after the checks: it stops during the report
+        sandbox.begin_stop()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -35,6 +35,7 @@ HISTORY_LIMIT = 100
 OWNER_FILE = "environment.txt"  # in reports/<env>/: the environment file whose reports these are
 RENDER_TIMEOUT_S = 300
 ALLURE_ENV = "KF_SMOKE_ALLURE"  # the Allure 3 command line, when not the one setup.sh installs in node_modules
+GENERATE = ["generate", "allure-results", "-c", "allurerc.mjs"]  # its arguments, in the run's folder
 
 def suite_version() -> str:
     try:
@@ -277,11 +278,17 @@ def write_config(files: RunFiles, report_name: str) -> Path:
     return path
 
 
-def allure_command() -> str | None:
+def render_command() -> list[str] | None:
+    """The command that renders a run's report in its folder: the Allure library from a small script of ours when
+    setup.sh installed it (a shorter start than the command line's), else the Allure command line."""
     configured = os.environ.get(ALLURE_ENV)
     if configured:
-        return configured if Path(configured).is_file() else None
-    return shutil.which("allure", path=str(ROOT / "node_modules" / ".bin"))
+        return [configured, *GENERATE] if Path(configured).is_file() else None
+    node = shutil.which("node")
+    if node and (ROOT / "node_modules" / "@allurereport" / "core" / "package.json").is_file():
+        return [node, str(ASSETS / "render.mjs")]
+    found = shutil.which("allure", path=str(ROOT / "node_modules" / ".bin"))
+    return [found, *GENERATE] if found else None
 
 
 def render_later(files: RunFiles) -> str:
@@ -290,7 +297,7 @@ def render_later(files: RunFiles) -> str:
 
 def render_run(files: RunFiles) -> Rendered:
     """Renders the run's single-file HTML report (appending to the history); never raises."""
-    command = allure_command()
+    command = render_command()
     if not command:
         return Rendered(False, "HTML report not rendered: the Allure command line is not installed (./setup.sh "
                                f"installs it with npm) — render it later with: {render_later(files)}")
@@ -298,11 +305,11 @@ def render_run(files: RunFiles) -> Rendered:
     shutil.rmtree(output, ignore_errors=True)
     env = {**os.environ, "ALLURE_NO_ANALYTICS": "true", "NO_COLOR": "1"}
     try:
-        done = subprocess.run([command, "generate", "allure-results", "-c", "allurerc.mjs"], cwd=files.run_dir,
-                              env=env, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S,
-                              **interrupts.own_process_group())
+        done = subprocess.run(command, cwd=files.run_dir, env=env, capture_output=True, text=True,
+                              timeout=RENDER_TIMEOUT_S, **interrupts.own_process_group())
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Rendered(False, f"HTML report not rendered: {command} did not finish ({type(exc).__name__}) — "
+        program = command[-1] if command[-1].endswith(".mjs") else command[0]
+        return Rendered(False, f"HTML report not rendered: {program} did not finish ({type(exc).__name__}) — "
                                f"render it later with: {render_later(files)}")
     index = output / "index.html"
     if done.returncode != 0 or not index.is_file():

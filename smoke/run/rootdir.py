@@ -1,7 +1,8 @@
 """`pytest --env /elsewhere/prod.toml`: pytest picks its root folder from bare paths on the command line
 before any plugin can say that this path is the value of --env, so an environment file outside the project
 would make the folder above both the root, and the project's pytest settings would be lost. In that case the
-run is started again with the project's root and settings named explicitly."""
+run is started again with the project's root and settings named explicitly. `--env=/elsewhere/prod.toml` (with
+`=`, an option pytest does not know yet rather than a path) keeps the project's root and starts pytest once."""
 
 from __future__ import annotations
 
