@@ -90,10 +90,9 @@ def scan(
     levels = check_levels(levels)
     tags = tag_finder(levels)
     groups = _Groups(active, levels, window)
-    job = helpers.Job(
-        window.start, window.end, levels, [(w.pattern, w.justification) for w in active], search.ENGINE, chunk_size
-    )
-    share = helpers.Share(helpers.default_processes() if processes is None else processes, split_from, job)
+    patterns = [(waiver.pattern, waiver.justification) for waiver in active]
+    job = helpers.Job(window.start, window.end, levels, patterns, search.ENGINE, min(chunk_size, helpers.SHARED_CHUNK))
+    share = helpers.Share(helpers.default_processes() if processes is None else processes, split_from, chunk_size, job)
     oldest_mtime = _instant(clock, _shift(window.start, -MTIME_SLACK)) if seek else None
 
     files = discover(paths, globs)
@@ -163,12 +162,14 @@ def _scan_file(
 
             before = groups.entries
             bounds = share.bounds(f, start, end)
-            collect, chunk_size = partial(groups.add, path), share.job.chunk_size
+            collect = partial(groups.add, path)
             if len(bounds) == 2:
-                _search(f, start, end, tags, collect, chunk_size)
+                _search(f, start, end, tags, collect, share.chunk_size)
             else:
+                chunk_size = share.job.chunk_size
                 with helpers.Helpers(path, os.fstat(f.fileno()), bounds, share.job) as others:
                     _search(f, bounds[0], bounds[1], tags, collect, chunk_size)
+                    groups.flush()  # while the helpers finish
                     for lo, hi, part in others.results():
                         if part is None:  # the helper could not read the same file (rotated under us): here then
                             _search(f, lo, hi, tags, collect, chunk_size)
