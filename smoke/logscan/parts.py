@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -207,11 +208,16 @@ def serve() -> None:
     path, start, end, job, ident = pickle.loads(stdin.read(size))
     threading.Thread(target=_end_with_parent, args=(stdin,), daemon=True).start()
 
-    from .scan import scan_part  # the scan imports this module
+    try:
+        from .scan import scan_part  # the scan imports this module
 
-    data = pickle.dumps(scan_part(path, start, end, job, ident), protocol=pickle.HIGHEST_PROTOCOL)
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+        data = pickle.dumps(scan_part(path, start, end, job, ident), protocol=pickle.HIGHEST_PROTOCOL)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BaseException:  # its last line goes into the parent's one; no interpreter shutdown with a blocked reader
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
     os._exit(0)
 
 
