@@ -1,15 +1,18 @@
 """A large byte range of one log file shared between this process and helper processes, one CPU each.
 
 The signature work per distinct message holds the GIL, so threads would not help. The range is cut at entry
-starts (`seek.stamped_lines`) into one slice per process; this process scans the first slice while each helper
-(a fresh interpreter, started the same way on every platform: no fork) scans one of the others and hands back
-its groups as plain data, merged in file order (`scan._Groups.merge_part`). Only a range of `SPLIT_FROM` bytes
-or more is shared: below that, starting a helper costs more than it saves.
+starts (`seek.stamped_lines`) into `SLICES` slices. This process takes slices from the front, each helper (a
+fresh interpreter, started the same way on every platform: no fork) asks for slices from the back, one at a
+time, until they meet: on a machine whose other CPU is busy, a slow helper simply does fewer slices, and one
+still starting when the front reaches the back does none. A helper gathers all its slices in one set of
+groups, numbering the entries of slice i from i·2^40 so that ties go as in one pass, and hands them back as
+plain data, merged after this process's own (`scan._Groups.merge_part`). Only a range of `SPLIT_FROM` bytes
+or more is shared: below that, starting a helper costs more than it can save.
 
 A helper ignores Ctrl-C (its parent decides), is killed when the parent stops early, ends by itself when its
-parent is gone (its stdin closes), and never prints: what it says on stderr ends in a file, and a crash
-becomes one line naming it. A helper that finds the path no longer names the file the parent has open (rotated
-between the two opens) says so, and the parent scans that slice itself.
+parent is gone (its next request or read fails), and never prints: what it says on stderr ends in a file, and
+a crash becomes one line naming it. A helper that finds the path no longer names the file the parent has open
+(rotated between the two opens) says so and takes no slice.
 """
 
 from __future__ import annotations
@@ -18,31 +21,37 @@ import contextlib
 import os
 import pickle
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, BinaryIO
+from typing import IO, BinaryIO
 
 from smoke.ground.interrupts import own_process_group
 
 from .errors import LogScanError
 from .seek import stamped_lines
 
-# Measured on a 2-CPU Linux VM (bench/RESULTS-logscan.md): a helper costs ~0.1 s to start and import; a
-# range of distinct messages is scanned at ~1.3 ms/MiB, a repetitive one at ~0.35 ms/MiB. Starting a
-# process on Windows costs several times more, so the threshold stays well above the break-even.
+# Measured on a 2-CPU Linux VM (bench/RESULTS-logscan.md): a helper costs ~0.1 s to start and import, while a
+# range of distinct messages is scanned at ~1.3 ms/MiB, a repetitive one at ~0.35 ms/MiB. Starting a process on
+# Windows costs several times more. Below the threshold a helper would rarely be ready before the range is done.
 SPLIT_FROM = 128 * 1024 * 1024
-HEAD_START = 64 * 1024 * 1024  # more bytes for this process, which starts at once (~0.1 s of distinct messages)
+SLICES = 32  # per shared range: the most one process can be left waiting for the other is one slice
 MOST = 2  # processes by default, whatever the CPU count: each adds 20-30 MB (the memory target is 64 MB)
 SHARED_CHUNK = 1024 * 1024  # the reads of a shared range: two buffers per process (as fast as 4 MiB, 6 MB less)
-_LENGTH = 8  # bytes of the job's length on the helper's stdin
+# Tests set it so that this process waits, after its first slice, until every helper has taken one.
+HELPERS_FIRST = False
+SLICE_SEQ = 40  # entry numbers of slice i start at i << SLICE_SEQ (a slice holds fewer than 2^40 entries)
+_LENGTH = 8  # bytes of a length prefix
+_COMMAND = struct.Struct(">qqq")  # start, end, index of a slice; index -1: no more
+_ASK, _DONE, _NOT_THE_FILE = b"?", b"=", b"-"
 _BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from smoke.logscan.parts import serve; serve()"
 _ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding this `smoke`, whichever is installed
 
@@ -53,7 +62,7 @@ Part = tuple[int, list[PartGroup]]  # entries counted, groups
 
 @dataclass(frozen=True)
 class Job:
-    """What a helper needs besides its slice: plain data, pickled to its stdin."""
+    """What a helper needs besides the file: plain data, pickled to its stdin."""
 
     start: datetime
     end: datetime | None
@@ -71,18 +80,14 @@ class Share:
     job: Job
 
     def bounds(self, f: BinaryIO, start: int, end: int) -> list[int]:
-        """[start, ..., end]: one slice per process, each cut at an entry start, the first (this process's) the
-        larger by a head start; just [start, end] when the range is too small to share."""
-        span = end - start
-        if self.processes < 2 or span < max(self.split_from, 1):
-            return [start, end]
-        head = min(HEAD_START, span // (2 * self.processes))
-        helper = (span - head) // self.processes
-        if not helper:
+        """[start, ..., end]: the slices of a range to share, each cut at an entry start; just [start, end] when
+        the range is too small to share."""
+        span, slices = end - start, SLICES
+        if self.processes < 2 or span < max(self.split_from, 1) or slices < 2:
             return [start, end]
         cuts = [start]
-        for at in range(end - helper * (self.processes - 1), end, helper):
-            entry = next(stamped_lines(f, max(at, cuts[-1] + 1), end), None)
+        for k in range(1, slices):
+            entry = next(stamped_lines(f, max(start + span * k // slices, cuts[-1] + 1), end), None)
             if entry is None:
                 break
             cuts.append(entry[0])
@@ -109,19 +114,38 @@ class HelperError(LogScanError):
     pass
 
 
-class Helpers:
-    """Helper processes for the slices after the first of `bounds`; the caller scans the first meanwhile."""
+@dataclass(eq=False)
+class _Helper:
+    proc: subprocess.Popen[bytes]
+    errors: IO[bytes]
+    thread: threading.Thread | None = None
+    claimed: list[int] = field(default_factory=list)
+    part: Part | None = None
+    failed: bool = False
+    asked: threading.Event = field(default_factory=threading.Event)  # it took a slice, or will take none
 
-    def __init__(self, path: Path, stat: os.stat_result, bounds: list[int], job: Job) -> None:
+
+class Helpers:
+    """`processes - 1` helper processes for the slices between `bounds`; this process takes slices with `front()`
+    meanwhile, then collects the helpers' groups with `results()`."""
+
+    def __init__(self, path: Path, stat: os.stat_result, bounds: list[int], job: Job, processes: int) -> None:
         self.path = path
-        self.slices = list(zip(bounds[1:-1], bounds[2:], strict=True))
-        self.procs: list[tuple[subprocess.Popen[bytes], IO[bytes]]] = []
-        self.request = [(str(path), lo, hi, job, identity(stat)) for lo, hi in self.slices]
+        self.slices = list(zip(bounds[:-1], bounds[1:], strict=True))
+        self.request = pickle.dumps((str(path), job, identity(stat)), protocol=pickle.HIGHEST_PROTOCOL)
+        self.count = min(processes, len(self.slices)) - 1
+        self.helpers: list[_Helper] = []
+        self.lock = threading.Lock()
+        self.next, self.last = 1, len(self.slices) - 1  # unclaimed: next..last; slice 0 is this process's
+        self.closed = False
 
     def __enter__(self) -> Helpers:
         try:
-            for request in self.request:
-                self.procs.append(self._start(request))
+            for _ in range(self.count):
+                helper = self._start()
+                self.helpers.append(helper)
+                helper.thread = threading.Thread(target=self._serve, args=(helper,), daemon=True)
+                helper.thread.start()
         except BaseException:
             self._stop()
             raise
@@ -130,7 +154,52 @@ class Helpers:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._stop()
 
-    def _start(self, request: tuple[Any, ...]) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    def front(self) -> Iterator[tuple[int, int]]:
+        """This process's slices, from the first on, until it meets the helpers'; helpers that have not asked
+        for a slice by then are stopped."""
+        yield self.slices[0]
+        for helper in self.helpers if HELPERS_FIRST else ():
+            while not helper.asked.wait(0.2):
+                pass
+        while (index := self._claim(front=True)) is not None:
+            yield self.slices[index]
+        with self.lock:
+            self.closed = True
+            idle = [helper for helper in self.helpers if not helper.claimed]
+        for helper in idle:
+            helper.proc.kill()
+
+    def results(self) -> Iterator[Part]:
+        """What each helper that took slices found (call after `front()` is exhausted)."""
+        for helper in self.helpers:
+            assert helper.thread is not None
+            while helper.thread.is_alive():
+                helper.thread.join(0.2)  # a bare join cannot be interrupted by Ctrl-C on Windows
+            if helper.failed or (helper.claimed and helper.part is None):
+                code = helper.proc.wait()
+                lo, hi = self.slices[helper.claimed[-1]] if helper.claimed else self.slices[0]
+                raise HelperError(
+                    f"logs: the helper process scanning bytes {lo}-{hi} of {self.path} failed"
+                    f" ({_why(code, helper.errors)}) — scan again; if it recurs, scan with processes=1 and report"
+                    " this line"
+                )
+            if helper.part is not None:
+                yield helper.part
+
+    def _claim(self, front: bool, helper: _Helper | None = None) -> int | None:
+        with self.lock:
+            if self.closed or self.next > self.last:
+                return None
+            if front:
+                self.next += 1
+                return self.next - 1
+            self.last -= 1
+            assert helper is not None
+            helper.claimed.append(self.last + 1)
+            helper.asked.set()
+            return self.last + 1
+
+    def _start(self) -> _Helper:
         errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in _stop, after the helper has ended)
         try:
             proc = subprocess.Popen(
@@ -145,45 +214,46 @@ class Helpers:
             raise HelperError(
                 f"logs: could not start a helper process to scan {self.path} ({exc}) — scan with processes=1"
             ) from None
-        job = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            assert proc.stdin is not None
-            proc.stdin.write(len(job).to_bytes(_LENGTH, "big") + job)
-            proc.stdin.flush()  # and left open: the helper ends when it closes
-        except OSError:
-            pass  # it died at once: results() says how
-        return proc, errors
+        return _Helper(proc, errors)
 
-    def results(self) -> Iterator[tuple[int, int, Part | None]]:
-        """(start, end, what was found) of each helper's slice, in file order; None: scan it yourself."""
-        for (lo, hi), (proc, errors) in zip(self.slices, self.procs, strict=True):
-            assert proc.stdout is not None
-            data = proc.stdout.read()
-            code = proc.wait()
-            try:
-                part = pickle.loads(data) if code == 0 else None
-            except (pickle.UnpicklingError, EOFError, ValueError):
-                code = code or -1
-            if code != 0:
-                raise HelperError(
-                    f"logs: the helper process scanning bytes {lo}-{hi} of {self.path} failed ({_why(code, errors)})"
-                    " — scan again; if it recurs, scan with processes=1 and report this line"
-                )
-            yield lo, hi, part
+    def _serve(self, helper: _Helper) -> None:
+        """A helper's requests, in a thread of this process: slices from the back while there are any."""
+        stdin, stdout = helper.proc.stdin, helper.proc.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(len(self.request).to_bytes(_LENGTH, "big") + self.request)
+            stdin.flush()
+            while (said := stdout.read(1)) == _ASK:
+                index = self._claim(front=False, helper=helper)
+                lo, hi = self.slices[index] if index is not None else (-1, -1)
+                stdin.write(_COMMAND.pack(lo, hi, -1 if index is None else index))
+                stdin.flush()
+            if said == _DONE:
+                helper.part = pickle.loads(stdout.read(int.from_bytes(stdout.read(_LENGTH), "big")))
+            elif said != _NOT_THE_FILE:
+                helper.failed = bool(helper.claimed) or not self.closed  # not one stopped for being idle
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+            helper.failed = bool(helper.claimed) or not self.closed
+        finally:
+            helper.asked.set()
 
     def _stop(self) -> None:
-        """Kill what still runs (an interrupt, an error, or a helper the caller stopped waiting for)."""
-        for proc, errors in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            for stream in (proc.stdin, proc.stdout):
+        """Kill what still runs (an interrupt, an error, or a helper stopped for being idle)."""
+        with self.lock:
+            self.closed = True
+        for helper in self.helpers:
+            if helper.proc.poll() is None:
+                helper.proc.kill()
+            if helper.thread is not None:
+                helper.thread.join(10)
+            for stream in (helper.proc.stdin, helper.proc.stdout):
                 if stream is not None:
                     with contextlib.suppress(OSError):
                         stream.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=10)
-            errors.close()
-        self.procs = []
+                helper.proc.wait(timeout=10)
+            helper.errors.close()
+        self.helpers = []
 
 
 def _why(code: int, errors: IO[bytes]) -> str:
@@ -199,30 +269,41 @@ def _why(code: int, errors: IO[bytes]) -> str:
 
 
 def serve() -> None:
-    """A helper process: one job from stdin, its result to stdout, then exit at once (nothing to tear down)."""
+    """A helper process: the file and the job from stdin, then slices one by one while the parent has any; its
+    groups to stdout; then exit at once (nothing to tear down, no interpreter shutdown with a blocked reader)."""
     for name in ("SIGINT", "SIGBREAK"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
-    stdin = sys.stdin.buffer
-    size = int.from_bytes(stdin.read(_LENGTH), "big")
-    path, start, end, job, ident = pickle.loads(stdin.read(size))
-    threading.Thread(target=_end_with_parent, args=(stdin,), daemon=True).start()
-
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     try:
-        from .scan import scan_part  # the scan imports this module
+        path, job, ident = pickle.loads(stdin.read(int.from_bytes(stdin.read(_LENGTH), "big")))
+        from .scan import open_same, scan_slices  # the scan imports this module
 
-        data = pickle.dumps(scan_part(path, start, end, job, ident), protocol=pickle.HIGHEST_PROTOCOL)
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    except BaseException:  # its last line goes into the parent's one; no interpreter shutdown with a blocked reader
+        f = open_same(path, ident)
+        if f is None:
+            stdout.write(_NOT_THE_FILE)
+            stdout.flush()
+            os._exit(0)
+
+        def slices() -> Iterator[tuple[int, int, int]]:
+            while True:
+                stdout.write(_ASK)
+                stdout.flush()
+                command = stdin.read(_COMMAND.size)
+                if len(command) < _COMMAND.size:
+                    os._exit(3)  # the parent is gone
+                lo, hi, index = _COMMAND.unpack(command)
+                if index < 0:
+                    return
+                yield lo, hi, index
+
+        data = pickle.dumps(scan_slices(f, path, job, slices()), protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.write(_DONE + len(data).to_bytes(_LENGTH, "big") + data)
+        stdout.flush()
+    except BrokenPipeError:
+        os._exit(3)  # the parent is gone
+    except BaseException:  # its last line goes into the parent's one
         traceback.print_exc()
         sys.stderr.flush()
         os._exit(1)
     os._exit(0)
-
-
-def _end_with_parent(stdin: BinaryIO) -> None:
-    """The parent keeps our stdin open until it has read the result: end of file means it is gone."""
-    while stdin.read(4096):
-        pass
-    os._exit(3)

@@ -107,18 +107,30 @@ def scan(
     return ScanResult(window, scans, found, waived, expired, notes)
 
 
-def scan_part(path: str, start: int, end: int, job: helpers.Job, identity: tuple[int, int]) -> helpers.Part | None:
-    """A helper process's share: the entries of path[start:end) grouped, or None when the file at `path` is no
-    longer the one the caller has open (`identity`: device and inode)."""
-    groups = _Groups([Waiver(*waiver) for waiver in job.waivers], job.levels, Window(job.start, job.end))
+def open_same(path: str, identity: tuple[int, int]) -> BinaryIO | None:
+    """The file at `path` opened, if it is still the one the caller has open (`identity`: device and inode)."""
     try:
-        with no_cycle_collection(), open(path, "rb") as f:
-            if helpers.identity(os.fstat(f.fileno())) != identity:
-                return None
-            _search(f, start, end, tag_finder(job.levels, job.engine), partial(groups.add, Path(path)), job.chunk_size)
-            return groups.part()
+        f = open(path, "rb")  # noqa: SIM115 (the helper process reads it until it ends)
     except OSError:
         return None  # the caller, which has it open, reads it (and says why when it cannot)
+    if helpers.identity(os.fstat(f.fileno())) != identity:
+        f.close()
+        return None
+    return f
+
+
+def scan_slices(f: BinaryIO, path: str, job: helpers.Job, slices: Iterable[tuple[int, int, int]]) -> helpers.Part:
+    """A helper process's share: the entries of each (start, end, index) slice of `f` grouped together, the
+    entries of slice i numbered from i << SLICE_SEQ (the slices may come in any order)."""
+    groups = _Groups([Waiver(*waiver) for waiver in job.waivers], job.levels, Window(job.start, job.end))
+    tags, collect = tag_finder(job.levels, job.engine), partial(groups.add, Path(path))
+    counted = 0
+    with no_cycle_collection():
+        for start, end, index in slices:
+            groups.entries = first = index << helpers.SLICE_SEQ
+            _search(f, start, end, tags, collect, job.chunk_size)  # type: ignore[arg-type]
+            counted += groups.entries - first
+        return counted, groups.part()
 
 
 def _shift(time: datetime, delta: timedelta) -> datetime:
@@ -165,17 +177,18 @@ def _scan_file(
             collect = partial(groups.add, path)
             if len(bounds) == 2:
                 _search(f, start, end, tags, collect, share.chunk_size)
-            else:
-                chunk_size = share.job.chunk_size
-                with helpers.Helpers(path, os.fstat(f.fileno()), bounds, share.job) as others:
-                    _search(f, bounds[0], bounds[1], tags, collect, chunk_size)
-                    groups.flush()  # while the helpers finish
-                    for lo, hi, part in others.results():
-                        if part is None:  # the helper could not read the same file (rotated under us): here then
-                            _search(f, lo, hi, tags, collect, chunk_size)
-                        else:
-                            groups.merge_part(path, *part)
-            result.entries = groups.entries - before
+                result.entries = groups.entries - before
+                return result
+            fstat, chunk_size = os.fstat(f.fileno()), share.job.chunk_size
+            with helpers.Helpers(path, fstat, bounds, share.job, share.processes) as others:
+                for lo, hi in others.front():
+                    _search(f, lo, hi, tags, collect, chunk_size)
+                result.entries = groups.entries - before
+                groups.flush()  # while the helpers finish their last slices
+                for count, found in others.results():
+                    groups.merge_part(path, before, found)
+                    result.entries += count
+            groups.entries = before + (len(bounds) << helpers.SLICE_SEQ)  # later entries come after the helpers'
             return result
     except FileNotFoundError:
         return FileScan(path, 0, skipped="vanished while scanning (rotated?)")
@@ -311,7 +324,7 @@ class _Groups:
                 self.flush()
             return
         same.count += 1
-        if time < same.first:
+        if time < same.first or (time == same.first and self.entries < same.first_seq):  # 2nd: slices out of order
             same.first, same.first_seq, same.first_at = time, self.entries, (path, offset)
         elif time > same.last:
             same.last = time
@@ -352,24 +365,23 @@ class _Groups:
             found.last = same.last
         group.file_set.update(same.files)
 
-    def part(self) -> helpers.Part:
-        """What a helper process found in its slice of one file, as plain data (see `merge_part`)."""
+    def part(self) -> list[helpers.PartGroup]:
+        """What a helper process found in its slices of one file, as plain data (see `merge_part`)."""
         self.flush()
         groups = [(key, g, g.found) for key, g in self.groups.items()]
-        return self.entries, [
+        return [
             (key, f.message, f.first, f.last, f.level, g.level_seq, g.first_seq, g.first_at[1], f.count)
             for key, g, f in groups
         ]
 
-    def merge_part(self, path: Path, entries: int, found: list[helpers.PartGroup]) -> None:
-        """Merge the groups a helper found in the slice of `path` that follows every entry counted so far, as if
-        this process had counted its entries itself: their sequence numbers go on from ours."""
+    def merge_part(self, path: Path, base: int, found: list[helpers.PartGroup]) -> None:
+        """Merge the groups a helper found in slices of `path`, numbered (`scan_slices`) after the entries of this
+        process's slices; `base`: the number of the last entry before the file."""
         self.flush()
-        base, files = self.entries, [path]
+        files = [path]
         for key, message, first, last, level, level_seq, first_seq, offset, count in found:
             seqs = (base + level_seq, base + first_seq)
             self._merge(key, message, _Same(first, last, level.encode("ascii"), *seqs, (path, offset), files, count))
-        self.entries += entries
 
     def results(self, expired: list[Waiver]) -> tuple[list[FindingGroup], list[FindingGroup]]:
         self.flush()
