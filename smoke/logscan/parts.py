@@ -39,13 +39,14 @@ from smoke.ground.interrupts import own_process_group
 from .errors import LogScanError
 from .seek import stamped_lines
 
-# Measured on a 2-CPU Linux VM (bench/RESULTS-logscan.md): a helper costs ~0.1 s to start and import, while a
-# range of distinct messages is scanned at ~1.3 ms/MiB, a repetitive one at ~0.35 ms/MiB. Starting a process on
-# Windows costs several times more. Below the threshold a helper would rarely be ready before the range is done.
-SPLIT_FROM = 128 * 1024 * 1024
+# Measured on a 2-CPU Linux VM at load 2-3 (bench/RESULTS-logscan.md): a helper costs ~0.1 s to start and
+# import; sharing breaks even at ~150-200 MiB of distinct messages and ~300-400 MiB of repetitive ones, and costs
+# 20-40 ms below that. Starting a process on Windows costs several times more.
+SPLIT_FROM = 256 * 1024 * 1024
 SLICES = 32  # per shared range: the most one process can be left waiting for the other is one slice
 MOST = 2  # processes by default, whatever the CPU count: each adds 20-30 MB (the memory target is 64 MB)
 SHARED_CHUNK = 1024 * 1024  # the reads of a shared range: two buffers per process (as fast as 4 MiB, 6 MB less)
+HELPER_RAW_LIMIT = 5_000  # distinct messages a helper holds before merging them into its groups (~1 KB each)
 # Tests set it so that this process waits, after its first slice, until every helper has taken one.
 HELPERS_FIRST = False
 SLICE_SEQ = 40  # entry numbers of slice i start at i << SLICE_SEQ (a slice holds fewer than 2^40 entries)

@@ -123,6 +123,7 @@ def scan_slices(f: BinaryIO, path: str, job: helpers.Job, slices: Iterable[tuple
     """A helper process's share: the entries of each (start, end, index) slice of `f` grouped together, the
     entries of slice i numbered from i << SLICE_SEQ (the slices may come in any order)."""
     groups = _Groups([Waiver(*waiver) for waiver in job.waivers], job.levels, Window(job.start, job.end))
+    groups.RAW_LIMIT = helpers.HELPER_RAW_LIMIT
     tags, collect = tag_finder(job.levels, job.engine), partial(groups.add, Path(path))
     counted = 0
     with no_cycle_collection():
