@@ -64,7 +64,7 @@ def test_a_helper_that_crashes_is_one_line_naming_it_and_its_slice(log: Path) ->
         list(shared.front())
         list(shared.results())
     message = str(failed.value)
-    assert "\n" not in message and f"of {log} failed (exit code 1: ValueError: unknown search engine 'nope'" in message
+    assert "\n" not in message and f"{log} failed (exit code 1: ValueError: unknown search engine 'nope'" in message
     assert message.endswith("— scan again; if it recurs, scan with processes=1 and report this line")
 
 

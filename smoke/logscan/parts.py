@@ -177,12 +177,17 @@ class Helpers:
             while helper.thread.is_alive():
                 helper.thread.join(0.2)  # a bare join cannot be interrupted by Ctrl-C on Windows
             if helper.failed or (helper.claimed and helper.part is None):
-                code = helper.proc.wait()
-                lo, hi = self.slices[helper.claimed[-1]] if helper.claimed else self.slices[0]
+                try:
+                    code = helper.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:  # it broke its pipe but lives on
+                    helper.proc.kill()
+                    code = helper.proc.wait()
+                where = str(self.path)
+                if helper.claimed:
+                    where = "bytes {}-{} of {}".format(*self.slices[helper.claimed[-1]], where)
                 raise HelperError(
-                    f"logs: the helper process scanning bytes {lo}-{hi} of {self.path} failed"
-                    f" ({_why(code, helper.errors)}) — scan again; if it recurs, scan with processes=1 and report"
-                    " this line"
+                    f"logs: the helper process scanning {where} failed ({_why(code, helper.errors)})"
+                    " — scan again; if it recurs, scan with processes=1 and report this line"
                 )
             if helper.part is not None:
                 yield helper.part

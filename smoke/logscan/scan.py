@@ -6,8 +6,9 @@ and `search` finds the `[Error]`/`[Fatal]` tags (stringzilla, else `re`). Only l
 parsed; a tag counts only when it is the level of an entry header (not inside a message or a stack
 trace). The next chunk is read in a second thread while the current one is searched (reads release the
 GIL), so I/O and searching overlap. Entries are counted by their raw (logger, message) bytes; decoding,
-waivers and the signature cost once per distinct message, not once per entry. A large range is shared with
-helper processes (`parts`): each scans a slice of it cut at entry starts, and their groups are merged in order.
+waivers and the signature cost once per distinct message, not once per entry. A large range is shared with a
+helper process on another CPU (`parts`): cut into slices at entry starts, this process scans from the front, the
+helper from the back, and the helper's groups are merged after this process's.
 """
 
 from __future__ import annotations
