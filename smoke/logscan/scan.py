@@ -326,7 +326,8 @@ class _Groups:
                 self.flush()
             return
         same.count += 1
-        if time < same.first or (time == same.first and self.entries < same.first_seq):  # 2nd: slices out of order
+        # The second test only for a helper process, which may get a file's slices out of order.
+        if time < same.first or (time == same.first and self.entries < same.first_seq):
             same.first, same.first_seq, same.first_at = time, self.entries, (path, offset)
         elif time > same.last:
             same.last = time
