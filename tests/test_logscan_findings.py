@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from bench.log_corpora import START, write_dense, write_repetitive
-from smoke.logscan import ScanResult, Waiver, Window, scan, search, signature
+from smoke.logscan import ScanResult, Waiver, Window, parts, scan, search, signature
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "data" / "logscan-findings.json"
@@ -135,6 +135,43 @@ def test_the_findings_do_not_depend_on_how_often_the_raw_counts_are_merged(
     # distinct messages. Merging every few entries must find the same: first/last times, levels, messages, ties.
     monkeypatch.setattr(sys.modules["smoke.logscan.scan"]._Groups, "RAW_LIMIT", 3)
     assert all_findings(tmp_path) == golden
+
+
+@pytest.mark.usefixtures("engine")
+@pytest.mark.parametrize(("processes", "slices"), [(2, 2), (2, 7), (3, 32), (5, 64)])
+def test_the_findings_do_not_depend_on_sharing_the_files_with_helper_processes(
+    tmp_path: Path, golden: dict[str, Any], monkeypatch: pytest.MonkeyPatch, processes: int, slices: int
+) -> None:
+    # split_from=0: every range is shared, also the cut windows' and the rotated archive's. The slices are cut at
+    # entry starts found from wherever the even split falls (inside stack traces too), after the BOM, in CRLF;
+    # the helpers take theirs from the back before this process takes its second (HELPERS_FIRST), so each helper
+    # gets its slices out of order.
+    monkeypatch.setattr(parts, "SLICES", slices)
+    monkeypatch.setattr(parts, "HELPERS_FIRST", True)
+    assert all_findings(tmp_path, processes=processes, split_from=0) == golden
+
+
+def test_a_shared_range_is_cut_at_entry_starts_wherever_the_even_split_falls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "Command_Portal_Log.txt"
+    write_dense(path, 768 * 1024, seed=3)
+    data = path.read_bytes()
+    entry_starts = {m.end() for m in re.finditer(rb"\n(?=\d{4}-\d\d-\d\d)", data)}
+    after_a_stack_trace = 0
+    share = parts.Share(2, 0, 4096, parts.Job(START, None, ("Error",), [], search.ENGINE, 4096))
+    with open(path, "rb") as f:
+        for slices in range(2, 40):
+            monkeypatch.setattr(parts, "SLICES", slices)
+            for lo, hi in (0, len(data)), (1000, len(data) - 1000), (len(data) // 3, len(data) // 2):
+                bounds = share.bounds(f, lo, hi)
+                assert bounds[0] == lo and bounds[-1] == hi and bounds == sorted(set(bounds))
+                assert len(bounds) == slices + 1
+                assert set(bounds[1:-1]) <= entry_starts
+                after_a_stack_trace += sum(
+                    data.rfind(b"\n   at ", 0, cut) > data.rfind(b"\n2", 0, cut - 1) for cut in bounds[1:-1]
+                )
+    assert after_a_stack_trace  # some splits fell inside multi-line entries and moved to the next entry
 
 
 def test_without_stringzilla_the_scan_searches_with_re_by_itself(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ and `search` finds the `[Error]`/`[Fatal]` tags (stringzilla, else `re`). Only l
 parsed; a tag counts only when it is the level of an entry header (not inside a message or a stack
 trace). The next chunk is read in a second thread while the current one is searched (reads release the
 GIL), so I/O and searching overlap. Entries are counted by their raw (logger, message) bytes; decoding,
-waivers and the signature cost once per distinct message, not once per entry.
+waivers and the signature cost once per distinct message, not once per entry. A large range is shared with a
+helper process on another CPU (`parts`): cut into slices at entry starts, this process scans from the front, the
+helper from the back, and the helper's groups are merged after this process's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import BinaryIO
 
 from smoke.ground.collector import no_cycle_collection
 
+from . import parts as helpers
+from . import search
 from .clock import LOCAL, LogClock, Window
 from .errors import LogPathError
 from .files import DEFAULT_GLOBS, PathLike, discover, order
@@ -69,12 +73,15 @@ def scan(
     today: date | None = None,
     seek: bool = True,
     chunk_size: int = CHUNK,
+    processes: int | None = None,
+    split_from: int = helpers.SPLIT_FROM,
 ) -> ScanResult:
     """Scan the log files under `paths` for `levels` entries in `window` (log-clock times).
 
     `clock` only serves to compare file modification times with the window (to skip old files unread);
     `today` decides which waivers have expired (default: this machine's date). `seek=False` reads every
-    file from its first byte (for files whose timestamps are known to jump back).
+    file from its first byte (for files whose timestamps are known to jump back). A file range of at least
+    `split_from` bytes is shared by `processes` processes (default: one per CPU, at most `parts.MOST`).
     """
     if isinstance(window, datetime):
         window = Window(window)
@@ -84,11 +91,14 @@ def scan(
     levels = check_levels(levels)
     tags = tag_finder(levels)
     groups = _Groups(active, levels, window)
+    patterns = [(waiver.pattern, waiver.justification) for waiver in active]
+    job = helpers.Job(window.start, window.end, levels, patterns, search.ENGINE, min(chunk_size, helpers.SHARED_CHUNK))
+    share = helpers.Share(helpers.default_processes() if processes is None else processes, split_from, chunk_size, job)
     oldest_mtime = _instant(clock, _shift(window.start, -MTIME_SLACK)) if seek else None
 
     files = discover(paths, globs)
     with no_cycle_collection():  # many small objects, no cycles
-        scans = [_scan_file(path, window, tags, groups, oldest_mtime, seek, chunk_size) for path in files]
+        scans = [_scan_file(path, window, tags, groups, oldest_mtime, seek, share) for path in files]
         strangers = [str(s.path) for s in scans if s.skipped == NOT_A_LOG]
         if strangers and len(strangers) == len(scans):
             raise LogPathError.not_a_log(strangers)
@@ -96,6 +106,33 @@ def scan(
     notes = [] if files else [f"no log files matching {', '.join(globs)} in the given paths"]
     notes += [f"no NLog entries in {path}: is this a log file? (not read)" for path in strangers]
     return ScanResult(window, scans, found, waived, expired, notes)
+
+
+def open_same(path: str, identity: tuple[int, int]) -> BinaryIO | None:
+    """The file at `path` opened, if it is still the one the caller has open (`identity`: device and inode)."""
+    try:
+        f = open(path, "rb")  # noqa: SIM115 (the helper process reads it until it ends)
+    except OSError:
+        return None  # the caller, which has it open, reads it (and says why when it cannot)
+    if helpers.identity(os.fstat(f.fileno())) != identity:
+        f.close()
+        return None
+    return f
+
+
+def scan_slices(f: BinaryIO, path: str, job: helpers.Job, slices: Iterable[tuple[int, int, int]]) -> helpers.Part:
+    """A helper process's share: the entries of each (start, end, index) slice of `f` grouped together, the
+    entries of slice i numbered from i << SLICE_SEQ (the slices may come in any order)."""
+    groups = _Groups([Waiver(*waiver) for waiver in job.waivers], job.levels, Window(job.start, job.end))
+    groups.RAW_LIMIT = helpers.HELPER_RAW_LIMIT
+    tags, collect = tag_finder(job.levels, job.engine), partial(groups.add, Path(path))
+    counted = 0
+    with no_cycle_collection():
+        for start, end, index in slices:
+            groups.entries = first = index << helpers.SLICE_SEQ
+            _search(f, start, end, tags, collect, job.chunk_size)  # type: ignore[arg-type]
+            counted += groups.entries - first
+        return counted, groups.part()
 
 
 def _shift(time: datetime, delta: timedelta) -> datetime:
@@ -120,7 +157,7 @@ def _scan_file(
     groups: _Groups,
     oldest_mtime: float | None,
     seek: bool,
-    chunk_size: int,
+    share: helpers.Share,
 ) -> FileScan:
     try:
         stat = path.stat()
@@ -138,8 +175,22 @@ def _scan_file(
             result = FileScan(path, size, start, end)
 
             before = groups.entries
-            _search(f, start, end, tags, partial(groups.add, path), chunk_size)
-            result.entries = groups.entries - before
+            bounds = share.bounds(f, start, end)
+            collect = partial(groups.add, path)
+            if len(bounds) == 2:
+                _search(f, start, end, tags, collect, share.chunk_size)
+                result.entries = groups.entries - before
+                return result
+            fstat, chunk_size = os.fstat(f.fileno()), share.job.chunk_size
+            with helpers.Helpers(path, fstat, bounds, share.job, share.processes) as others:
+                for lo, hi in others.front():
+                    _search(f, lo, hi, tags, collect, chunk_size)
+                result.entries = groups.entries - before
+                groups.flush()  # while the helpers finish their last slices
+                for count, found in others.results():
+                    groups.merge_part(path, before, found)
+                    result.entries += count
+            groups.entries = before + (len(bounds) << helpers.SLICE_SEQ)  # later entries come after the helpers'
             return result
     except FileNotFoundError:
         return FileScan(path, 0, skipped="vanished while scanning (rotated?)")
@@ -275,7 +326,8 @@ class _Groups:
                 self.flush()
             return
         same.count += 1
-        if time < same.first:
+        # The second test only for a helper process, which may get a file's slices out of order.
+        if time < same.first or (time == same.first and self.entries < same.first_seq):
             same.first, same.first_seq, same.first_at = time, self.entries, (path, offset)
         elif time > same.last:
             same.last = time
@@ -286,7 +338,7 @@ class _Groups:
 
     def flush(self) -> None:
         """Merge the raw groups into the groups, in the order each was first found."""
-        waivers, groups = self.waivers, self.groups
+        waivers, merge = self.waivers, self._merge
         for (raw_logger, raw_message), same in self.raw.items():
             logger, message = decode(raw_logger), decode(raw_message)
             waiver = -1
@@ -294,25 +346,45 @@ class _Groups:
                 if candidate.matches(logger, message):
                     waiver = index
                     break
-            sig = signature(message)
-            group = groups.get((waiver, logger, sig))
-            rank = SEVERITY_BYTES.get(same.level, -1)
-            if group is None:
-                found = FindingGroup(logger, sig, decode(same.level), message, same.count, same.first, same.last, [])
-                files = set(same.files)
-                groups[waiver, logger, sig] = _Group(found, rank, same.level_seq, same.first_seq, same.first_at, files)
-                continue
-            found = group.found
-            found.count += same.count
-            if rank > group.rank or (rank == group.rank and same.level_seq < group.level_seq):
-                found.level, group.rank, group.level_seq = decode(same.level), rank, same.level_seq
-            if same.first < found.first or (same.first == found.first and same.first_seq < group.first_seq):
-                found.first, found.message = same.first, message
-                group.first_seq, group.first_at = same.first_seq, same.first_at
-            if same.last > found.last:
-                found.last = same.last
-            group.file_set.update(same.files)
+            merge((waiver, logger, signature(message)), message, same)
         self.raw.clear()
+
+    def _merge(self, key: tuple[int, str, str], message: str, same: _Same) -> None:
+        group = self.groups.get(key)
+        rank = SEVERITY_BYTES.get(same.level, -1)
+        if group is None:
+            found = FindingGroup(key[1], key[2], decode(same.level), message, same.count, same.first, same.last, [])
+            files = set(same.files)
+            self.groups[key] = _Group(found, rank, same.level_seq, same.first_seq, same.first_at, files)
+            return
+        found = group.found
+        found.count += same.count
+        if rank > group.rank or (rank == group.rank and same.level_seq < group.level_seq):
+            found.level, group.rank, group.level_seq = decode(same.level), rank, same.level_seq
+        if same.first < found.first or (same.first == found.first and same.first_seq < group.first_seq):
+            found.first, found.message = same.first, message
+            group.first_seq, group.first_at = same.first_seq, same.first_at
+        if same.last > found.last:
+            found.last = same.last
+        group.file_set.update(same.files)
+
+    def part(self) -> list[helpers.PartGroup]:
+        """What a helper process found in its slices of one file, as plain data (see `merge_part`)."""
+        self.flush()
+        groups = [(key, g, g.found) for key, g in self.groups.items()]
+        return [
+            (key, f.message, f.first, f.last, f.level, g.level_seq, g.first_seq, g.first_at[1], f.count)
+            for key, g, f in groups
+        ]
+
+    def merge_part(self, path: Path, base: int, found: list[helpers.PartGroup]) -> None:
+        """Merge the groups a helper found in slices of `path`, numbered (`scan_slices`) after the entries of this
+        process's slices; `base`: the number of the last entry before the file."""
+        self.flush()
+        files = [path]
+        for key, message, first, last, level, level_seq, first_seq, offset, count in found:
+            seqs = (base + level_seq, base + first_seq)
+            self._merge(key, message, _Same(first, last, level.encode("ascii"), *seqs, (path, offset), files, count))
 
     def results(self, expired: list[Waiver]) -> tuple[list[FindingGroup], list[FindingGroup]]:
         self.flush()
