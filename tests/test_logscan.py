@@ -22,6 +22,7 @@ from smoke.logscan import (
     Waiver,
     Window,
     WizardMarker,
+    cli,
     default_window,
     newest_entry_time,
     newest_entry_times,
@@ -716,6 +717,19 @@ def test_the_command_line_piped_into_a_reader_that_stops_early_ends_quietly(tmp_
     assert first.startswith(b"window: since 2026-11-19")
     assert stderr == b""  # no BrokenPipeError traceback, no "Exception ignored"
     assert returncode == 1  # the findings' status still
+
+
+def test_the_command_line_stopped_by_ctrl_c_says_interrupted_in_one_line_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Command_API_Log.txt").write_text("")
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "scan", stopped)  # the scan's own work, stopped where a Ctrl-C would stop it
+    assert cli.main([str(tmp_path), "--since", "2h"]) == 130
+    assert capsys.readouterr().err.strip() == "logscan: INTERRUPTED — no verdict; run it again for the findings"
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """python -m smoke.logscan PATH... [--since WHEN] [--until WHEN] [--timezone TZ] [--json]
 
-Exit status: 0 no errors in the window, 1 errors found, 2 bad input (one line on stderr).
+Exit status: 0 no errors in the window, 1 errors found, 2 bad input (one line on stderr), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .scan import DEFAULT_LEVELS, scan
 from .window import resolve_window
 
 PROG = "python -m smoke.logscan"
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 class _UsageError(Exception):
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Report Error and Fatal entries of Keyfactor Command NLog files in a time window.",
-        epilog="Exit status: 0 no errors, 1 errors found, 2 bad input.",
+        epilog="Exit status: 0 no errors, 1 errors found, 2 bad input, 130 interrupted.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="a log file, or a folder of logs (archives included)")
     parser.add_argument(
@@ -86,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LogScanError, _UsageError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("logscan: INTERRUPTED — no verdict; run it again for the findings", file=sys.stderr)
+        return INTERRUPTED
     status = 0 if result.clean else 1
     try:
         print(json.dumps(result.to_dict(), indent=2) if args.json else result.format_text(), flush=True)
