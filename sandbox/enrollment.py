@@ -12,7 +12,7 @@ Strict where Keyfactor is (shared/keyfactor-openapi/openapi.yaml, keyfactor-api-
   out unless pq.includeRevoked / pq.includeExpired are true, and counts them in X-Total-Count (sandbox/listing.py).
 
 Faults: ca-unreachable, delegation-broken (only callers that came in with Kerberos: with Basic, IIS holds the
-password and needs no delegation), approval-required, revoke-fails, ca-slow=SECONDS.
+password and needs no delegation), approval-required, revoke-fails, ca-slow=SECONDS, revoke-slow=SECONDS.
 """
 
 from __future__ import annotations
@@ -354,6 +354,9 @@ class EnrollmentService:
         refused = self._ca_refusal(request, "CCertAdmin::RevokeCertificate")
         if refused:
             return refused
+        seconds = self.faults.seconds("revoke-slow")
+        if seconds:
+            time.sleep(seconds)
         if self.faults.on("revoke-fails"):
             code, text = ACCESS_DENIED
             return error(400, code, f"CCertAdmin::RevokeCertificate: {text}")

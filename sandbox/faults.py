@@ -99,6 +99,15 @@ REGISTRY: dict[str, Fault] = {
             says="no answer within",
             takes_value=True,
         ),
+        Fault(
+            "revoke-slow",
+            "The CA takes SECONDS to answer a revocation (a busy CA): the run's cleanup waits for it, a repeated "
+            "Ctrl-C meanwhile is answered, not obeyed.",
+            marker="enrollment",
+            fails=(),
+            says="",
+            takes_value=True,
+        ),
         # --- portal, dashboard, reports (issue 4) ---
         Fault(
             "portal-down",

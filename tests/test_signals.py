@@ -29,8 +29,9 @@ INTERRUPTED = 2  # pytest's exit code for an interrupted run, as README's table 
 
 @pytest.fixture(scope="module")
 def slow_ca(tmp_path_factory) -> Iterator[Sandbox]:
-    """A CA that takes 8 s to answer an enrollment: the run is stopped while it waits for the answer."""
-    with running(tmp_path_factory.mktemp("slow-ca"), "ca-slow=8") as sandbox:
+    """A CA that takes 8 s to answer an enrollment, so that the run is stopped while it waits for the answer, and 1 s
+    to answer a revocation, so that a repeated Ctrl-C meets the cleanup."""
+    with running(tmp_path_factory.mktemp("slow-ca"), "ca-slow=8", "revoke-slow=1") as sandbox:
         yield sandbox
 
 
@@ -42,21 +43,29 @@ class Stopped:
     certificates: list[dict]  # the sandbox's records of this run's smoke certificates
 
 
-def to_group(*numbers: int) -> Callable[[subprocess.Popen[bytes]], None]:
-    """As a terminal (Ctrl-C) or a CI runner does: the signal to the whole process group, each 0.4 s after the last."""
-    def send(suite: subprocess.Popen[bytes]) -> None:
+Send = Callable[[subprocess.Popen[bytes], Path], None]
+
+
+def to_group(*numbers: int) -> Send:
+    """As a terminal (Ctrl-C) or a CI runner does: the signal to the whole process group; a repeated one once the
+    run has said it is stopping, 0.3 s later (a repeat within 0.25 s is the same request), while it revokes."""
+    def send(suite: subprocess.Popen[bytes], log: Path) -> None:
         for i, number in enumerate(numbers):
-            time.sleep(0.4 if i else 0)
+            if i:
+                deadline = time.monotonic() + 30
+                while "stopping — revoking" not in log.read_text() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                time.sleep(0.3)
             os.killpg(suite.pid, number)
     return send
 
 
-def to_process(number: int) -> Callable[[subprocess.Popen[bytes]], None]:
+def to_process(number: int) -> Send:
     """`kill PID`: the signal to the process started, alone."""
-    return lambda suite: suite.send_signal(number)
+    return lambda suite, log: suite.send_signal(number)
 
 
-def stopped_run(tmp_path: Path, sandbox: Sandbox, send: Callable[[subprocess.Popen[bytes]], None], *,
+def stopped_run(tmp_path: Path, sandbox: Sandbox, send: Send, *,
                 outside: bool) -> Stopped:
     """Runs the enrollment checks and stops the run once the sandbox has issued its certificate, while the suite
     still waits for the answer. `outside`: the environment file outside the project, so that the suite restarts
@@ -76,7 +85,7 @@ def stopped_run(tmp_path: Path, sandbox: Sandbox, send: Callable[[subprocess.Pop
             while not [c for c in smoke_certificates(sandbox) if c["Id"] not in before]:
                 assert suite.poll() is None and time.monotonic() < deadline, log_path.read_text()
                 time.sleep(0.1)
-            send(suite)
+            send(suite, log_path)
             returncode = suite.wait(timeout=60)
         finally:
             if suite.poll() is None:

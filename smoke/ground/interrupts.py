@@ -62,8 +62,11 @@ def install() -> bool:
 def uninstall() -> None:
     """Restores the handlers install() replaced and forgets the run."""
     global _state
+    stopping = _state.stopped_by is not None
     for number, previous in _state.previous.items():
-        signal.signal(number, previous)
+        # A stopped run is moments from its exit: a repeated Ctrl-C (a terminal sends one per key press) must not
+        # break pytest's last cleanup with a traceback and another exit code.
+        signal.signal(number, signal.SIG_IGN if stopping else previous)
     if _state.stderr is not None:
         os.close(_state.stderr)
     _state = _State()
