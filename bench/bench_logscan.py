@@ -20,6 +20,7 @@ shared machine.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -175,15 +176,12 @@ def measure(where: Path, args: argparse.Namespace) -> int:
         grep_count(path)  # warm the page cache
     runs: list[tuple[str, str, Callable[[], object]]] = [("-", "grep start-up", lambda: grep_count(empty))]
     for name, (path, facts) in corpora.items():
+        everything = Window(facts.first - timedelta(seconds=1))
         runs += [
-            (name, "grep", lambda path=path: grep_count(path)),
-            (name, "full", lambda path=path, facts=facts: scan([path], Window(facts.first - timedelta(seconds=1)))),
-            (
-                name,
-                "full 1",
-                lambda path=path, facts=facts: scan([path], Window(facts.first - timedelta(seconds=1)), processes=1),
-            ),
-            (name, "1%", lambda path=path, facts=facts: scan([path], Window(facts.at_99))),
+            (name, "grep", functools.partial(grep_count, path)),
+            (name, "full", functools.partial(scan, [path], everything)),
+            (name, "full 1", functools.partial(scan, [path], everything, processes=1)),
+            (name, "1%", functools.partial(scan, [path], Window(facts.at_99))),
         ]
     times: dict[tuple[str, str], list[float]] = {(c, r): [] for c, r, _ in runs}
     cpu: dict[tuple[str, str], list[float]] = {(c, r): [] for c, r, _ in runs}
