@@ -11,6 +11,7 @@ from smoke.baseline import document
 from smoke.baseline.compare import compare
 from smoke.baseline.errors import BaselineError
 from smoke.baseline.render import text
+from smoke.ground.console import print_for_reader
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,9 +31,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: comparing {before.environment} ({before.server}) with {after.environment} ({after.server})",
               file=sys.stderr)
     comparison = compare(before, after)
-    try:
-        sys.stdout.write(text(comparison, str(args.before), str(args.after)))
-        sys.stdout.flush()
-    except BrokenPipeError:  # `… | head`: the reader has gone, nothing more to say
-        sys.stderr.close()
+    print_for_reader(text(comparison, str(args.before), str(args.after)).removesuffix("\n"))
     return 0 if comparison.identical else 1

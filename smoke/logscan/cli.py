@@ -6,13 +6,13 @@ Exit status: 0 no errors in the window, 1 errors found, 2 bad input (one line on
 from __future__ import annotations
 
 import argparse
-import errno
 import io
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
+
+from smoke.ground.console import print_for_reader
 
 from .clock import LogClock
 from .errors import LogScanError
@@ -90,18 +90,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("logscan: INTERRUPTED — no verdict; run it again for the findings", file=sys.stderr)
         return INTERRUPTED
-    status = 0 if result.clean else 1
-    try:
-        print(json.dumps(result.to_dict(), indent=2) if args.json else result.format_text(), flush=True)
-    except OSError as exc:
-        if not _reader_gone(exc):
-            raise
-        # `| head` closed the pipe: the reader has what it wanted. As the Python docs advise, point stdout at
-        # devnull so that the flush at exit raises nothing either.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return status
-
-
-def _reader_gone(exc: OSError) -> bool:
-    """A write to a pipe whose reader closed: EPIPE, or on Windows also EINVAL (the C runtime's ERROR_NO_DATA)."""
-    return isinstance(exc, BrokenPipeError) or (sys.platform == "win32" and exc.errno == errno.EINVAL)
+    print_for_reader(json.dumps(result.to_dict(), indent=2) if args.json else result.format_text())
+    return 0 if result.clean else 1
