@@ -41,12 +41,11 @@ class EmbeddedSandbox:
             self.process.terminate()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        self.begin_stop()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
         # Keys, tickets and the handshake's throwaway passwords go with the run.
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
